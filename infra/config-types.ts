@@ -1,0 +1,105 @@
+export const clouds = ["aws", "gcp", "local"] as const;
+export type Cloud = (typeof clouds)[number];
+/** The clouds that build their own cluster (as opposed to `local`, which uses one that exists). */
+export type CloudProvider = Exclude<Cloud, "local">;
+
+export interface NodePoolConfig {
+  /** Machine/instance type. */
+  readonly machineType: string;
+  readonly spot: boolean;
+  readonly minNodes: number;
+  readonly maxNodes: number;
+}
+
+export interface GpuPoolConfig extends NodePoolConfig {
+  /** GPU model in GKE's vocabulary, e.g. nvidia-tesla-t4. */
+  readonly type: string;
+  readonly countPerNode: number;
+}
+
+export interface GcpConfig {
+  readonly project: string;
+  readonly region: string;
+  /** Zone of a zonal control plane, and of the CPU pools when zonal. */
+  readonly zone: string;
+  readonly regional: boolean;
+  readonly releaseChannel: "RAPID" | "REGULAR" | "STABLE";
+  /** Zones of the region that offer the GPU type; the GPU pool lives only there. */
+  readonly gpuZones: readonly string[];
+}
+
+export interface AwsConfig {
+  readonly region: string;
+  readonly natGateways: "single" | "perAz";
+  readonly availabilityZoneCount: number;
+  readonly apiPrivateAccess: boolean;
+  readonly apiPublicAccess: boolean;
+  readonly gpuAmiType: "AL2023_x86_64_NVIDIA" | "BOTTLEROCKET_x86_64_NVIDIA";
+}
+
+export interface LocalConfig {
+  /** kubeconfig context; undefined means the current one. */
+  readonly kubeContext?: string;
+  /** StorageClass for volumes; undefined means the cluster default. */
+  readonly storageClass?: string;
+}
+
+export interface ImageConfig {
+  readonly frontend: string;
+  readonly consumer: string;
+  readonly tfServing: string;
+  readonly tfServingConfigWriter: string;
+  readonly janitor: string;
+}
+
+export interface ComponentToggles {
+  readonly monitoring: boolean;
+  readonly logging: boolean;
+  readonly vpn: boolean;
+  readonly tls: boolean;
+}
+
+export interface KioskConfig {
+  readonly project: string;
+  readonly stack: string;
+  readonly cloud: Cloud;
+  readonly clusterName: string;
+  readonly kubernetesVersion: string;
+  readonly apiAllowedCidrs: readonly string[];
+
+  readonly bucket: {
+    /** Explicit bucket name; undefined lets the cloud layer derive a unique one. */
+    readonly name?: string;
+    readonly retentionDays: number;
+    readonly forceDestroy: boolean;
+  };
+  /** Where TF-Serving's config writer finds the exported models (gs://... or s3://...). */
+  readonly modelsBucket: string;
+
+  readonly gpu: GpuPoolConfig;
+  readonly consumerPool: NodePoolConfig;
+  readonly systemPool: NodePoolConfig;
+
+  readonly gcp?: GcpConfig;
+  readonly aws?: AwsConfig;
+  readonly local?: LocalConfig;
+
+  readonly jobTypes: readonly string[];
+  /** Full image references (repository:tag) of the Kiosk's own images. */
+  readonly images: ImageConfig;
+  readonly redisStorageGi: number;
+  readonly domain?: string;
+  readonly acmeEmail?: string;
+
+  readonly components: ComponentToggles;
+  readonly exposeInternalUis: boolean;
+  readonly monitoring: {
+    readonly prometheusStorageGi: number;
+    readonly retention: string;
+    readonly grafanaStorageGi: number;
+  };
+  readonly logging: {
+    readonly elasticsearchStorageGi: number;
+    readonly retentionDays: number;
+  };
+}

@@ -1,0 +1,362 @@
+import * as pulumi from "@pulumi/pulumi";
+import {
+  AwsConfig,
+  Cloud,
+  clouds,
+  GcpConfig,
+  ImageConfig,
+  KioskConfig,
+  LocalConfig,
+  NodePoolConfig,
+} from "./config-types";
+import { gpuCatalog } from "./gpu-catalog";
+import { kioskImages } from "./kiosk-contract";
+
+export * from "./config-types";
+
+/** Raised when stack configuration is invalid; lists every problem, each naming its key. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads one raw config value by its full key (`kiosk:cloud`, `gcp:project`); undefined when unset. */
+export type RawConfigReader = (fullKey: string) => string | undefined;
+
+const projectNamespace = "kiosk";
+
+const cloudDefaults: Record<Exclude<Cloud, "local">, { consumerMachineType: string; systemMachineType: string }> = {
+  gcp: { consumerMachineType: "e2-standard-4", systemMachineType: "e2-standard-2" },
+  aws: { consumerMachineType: "m6i.large", systemMachineType: "t3.large" },
+};
+
+const machineTypeShape: Record<Exclude<Cloud, "local">, RegExp> = {
+  gcp: /^[a-z][a-z0-9]*-[a-z0-9]+(-[a-z0-9]+)*$/,
+  aws: /^[a-z][a-z0-9-]*\.[a-z0-9]+$/,
+};
+
+const imageTagShape = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const cidrShape = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const hostnameShape = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/**
+ * Collects problems while reading, so that one run reports every bad key at once rather than the
+ * first. Each reader names the full key in its message.
+ */
+class ConfigReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly raw: RawConfigReader) {}
+
+  private full(key: string): string {
+    return key.includes(":") ? key : `${projectNamespace}:${key}`;
+  }
+
+  problem(key: string, message: string): void {
+    this.problems.push(`${this.full(key)} ${message}`);
+  }
+
+  optionalString(key: string): string | undefined {
+    const value = this.raw(this.full(key));
+    return value === undefined || value === "" ? undefined : value;
+  }
+
+  string(key: string): string {
+    const value = this.optionalString(key);
+    if (value === undefined) {
+      this.problem(key, "is required but not set (set it with `pulumi config set " + this.full(key) + " <value>`)");
+      return "";
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[]): T {
+    const value = this.string(key);
+    if (value !== "" && !allowed.includes(value as T)) {
+      this.problem(key, `= "${value}" is not allowed; allowed values: ${allowed.join(", ")}`);
+    }
+    return value as T;
+  }
+
+  integer(key: string, min: number, max: number): number {
+    const text = this.string(key);
+    const value = Number(text);
+    if (text !== "" && (!Number.isInteger(value) || value < min || value > max)) {
+      this.problem(key, `= ${JSON.stringify(text)} must be a whole number from ${min} to ${max}`);
+    }
+    return value;
+  }
+
+  boolean(key: string): boolean {
+    const text = this.string(key);
+    if (text !== "" && text !== "true" && text !== "false") {
+      this.problem(key, `= ${JSON.stringify(text)} must be true or false`);
+    }
+    return text === "true";
+  }
+
+  stringList(key: string): string[] {
+    const text = this.optionalString(key);
+    if (text === undefined) return [];
+    try {
+      const value: unknown = JSON.parse(text);
+      if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
+    } catch {
+      // reported below
+    }
+    this.problem(key, `= ${text} must be a list of strings`);
+    return [];
+  }
+}
+
+/** Reads the stack's configuration through the Pulumi runtime, as `pulumi up` provides it. */
+export function loadConfig(): KioskConfig {
+  return parseConfig((key) => pulumi.runtime.getConfig(key), pulumi.getProject(), pulumi.getStack());
+}
+
+/** Parses and validates raw configuration into one frozen, typed object, or throws a ConfigError. */
+export function parseConfig(raw: RawConfigReader, project: string, stack: string): KioskConfig {
+  const read = new ConfigReader(raw);
+  const cloud = read.oneOf("cloud", clouds);
+
+  const clusterName = read.string("clusterName");
+  if (clusterName && !/^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/.test(clusterName)) {
+    read.problem(
+      "clusterName",
+      `= "${clusterName}" must be 1-40 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen`,
+    );
+  }
+  const kubernetesVersion = read.string("kubernetesVersion");
+  if (kubernetesVersion && !/^1\.\d{2}$/.test(kubernetesVersion)) {
+    read.problem("kubernetesVersion", `= "${kubernetesVersion}" must be a minor version such as 1.33`);
+  }
+  const apiAllowedCidrs = read.stringList("apiAllowedCidrs");
+  for (const cidr of apiAllowedCidrs) {
+    if (!isCidr(cidr)) read.problem("apiAllowedCidrs", `contains "${cidr}", which is not an IPv4 CIDR such as 203.0.113.0/24`);
+  }
+
+  const bucketName = read.optionalString("bucketName");
+  if (bucketName !== undefined) validateBucketName(read, bucketName);
+  const modelsBucket = read.string("modelsBucket");
+  if (modelsBucket && !/^(gs|s3):\/\/[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](\/.*)?$/.test(modelsBucket)) {
+    read.problem("modelsBucket", `= "${modelsBucket}" must be a bucket URL such as gs://deepcell-models or s3://my-models`);
+  }
+
+  const gcp = cloud === "gcp" ? readGcp(read) : undefined;
+  const aws = cloud === "aws" ? readAws(read) : undefined;
+  const local = cloud === "local" ? readLocal(read) : undefined;
+
+  const gpuType = read.string("gpuType");
+  const minGpuNodes = read.integer("minGpuNodes", 0, 100);
+  const maxGpuNodes = read.integer("maxGpuNodes", 1, 100);
+  if (Number.isInteger(minGpuNodes) && maxGpuNodes >= 1 && maxGpuNodes < minGpuNodes) {
+    read.problem("maxGpuNodes", `= ${maxGpuNodes} must be at least kiosk:minGpuNodes (${minGpuNodes})`);
+  }
+  let gpuMachineType = read.optionalString("gpuMachineType") ?? "";
+  if (cloud === "aws" || cloud === "gcp") {
+    const offering = gpuCatalog[cloud][gpuType];
+    if (!offering) {
+      read.problem("gpuType", `= "${gpuType}" is not offered on ${cloud}; allowed values: ${Object.keys(gpuCatalog[cloud]).join(", ")}`);
+    } else if (gpuMachineType === "") {
+      gpuMachineType = offering.defaultMachineType;
+    } else if (!offering.machineTypes.test(gpuMachineType)) {
+      read.problem(
+        "gpuMachineType",
+        `= "${gpuMachineType}" does not carry a ${gpuType} on ${cloud}; allowed machine types match ${offering.machineTypes} (e.g. ${offering.defaultMachineType})`,
+      );
+    }
+  }
+  const gpu = {
+    type: gpuType,
+    machineType: gpuMachineType,
+    countPerNode: read.integer("gpusPerNode", 1, 8),
+    minNodes: minGpuNodes,
+    maxNodes: maxGpuNodes,
+    spot: read.boolean("gpuSpot"),
+  };
+
+  const consumerPool: NodePoolConfig = {
+    machineType: machineType(read, cloud, "consumerMachineType", "consumerMachineType"),
+    spot: read.boolean("consumerSpot"),
+    minNodes: 0,
+    maxNodes: read.integer("maxConsumerNodes", 1, 200),
+  };
+  const systemNodes = read.integer("systemNodes", 1, 20);
+  const systemPool: NodePoolConfig = {
+    machineType: machineType(read, cloud, "systemMachineType", "systemMachineType"),
+    spot: false,
+    minNodes: systemNodes,
+    maxNodes: Math.max(systemNodes, 3),
+  };
+
+  const jobTypes = read.stringList("jobTypes");
+  if (jobTypes.length === 0) read.problem("jobTypes", "must name at least one job type, e.g. [segmentation, mesmer]");
+  for (const jobType of jobTypes) {
+    if (!/^[a-z][a-z0-9-]{0,40}$/.test(jobType) || jobType.endsWith("-zip")) {
+      read.problem("jobTypes", `contains "${jobType}"; a job type is lowercase letters, digits and hyphens, and not ending in -zip (the -zip queue is added for each)`);
+    }
+  }
+  if (new Set(jobTypes).size !== jobTypes.length) read.problem("jobTypes", `lists a job type twice: ${jobTypes.join(", ")}`);
+
+  const images = readImages(read);
+  const domain = read.optionalString("domain");
+  if (domain !== undefined && !hostnameShape.test(domain)) {
+    read.problem("domain", `= "${domain}" is not a DNS name such as kiosk.example.org`);
+  }
+  const acmeEmail = read.optionalString("acmeEmail");
+  const components = {
+    monitoring: read.boolean("monitoring"),
+    logging: read.boolean("logging"),
+    vpn: read.boolean("vpn"),
+    tls: read.boolean("tls"),
+  };
+  if (components.tls && domain === undefined) read.problem("domain", "is required when kiosk:tls is true (the certificate is issued for it)");
+  if (components.tls && (acmeEmail === undefined || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(acmeEmail))) {
+    read.problem("acmeEmail", "must be an e-mail address when kiosk:tls is true (Let's Encrypt registers it)");
+  }
+
+  const retention = read.string("metricsRetention");
+  if (retention && !/^\d+(ms|s|m|h|d|w|y)$/.test(retention)) {
+    read.problem("metricsRetention", `= "${retention}" must be a Prometheus duration such as 15d or 12h`);
+  }
+
+  const config: KioskConfig = {
+    project,
+    stack,
+    cloud,
+    clusterName,
+    kubernetesVersion,
+    apiAllowedCidrs,
+    bucket: {
+      name: bucketName,
+      retentionDays: read.integer("bucketRetentionDays", 1, 3650),
+      forceDestroy: read.boolean("forceDestroyBucket"),
+    },
+    modelsBucket,
+    gpu,
+    consumerPool,
+    systemPool,
+    gcp,
+    aws,
+    local,
+    jobTypes,
+    images,
+    redisStorageGi: read.integer("redisStorageGi", 1, 1000),
+    domain,
+    acmeEmail,
+    components,
+    exposeInternalUis: read.boolean("exposeInternalUis"),
+    monitoring: {
+      prometheusStorageGi: read.integer("prometheusStorageGi", 1, 10000),
+      retention,
+      grafanaStorageGi: read.integer("grafanaStorageGi", 1, 1000),
+    },
+    logging: {
+      elasticsearchStorageGi: read.integer("elasticsearchStorageGi", 1, 10000),
+      retentionDays: read.integer("logRetentionDays", 1, 3650),
+    },
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return deepFreeze(config);
+}
+
+function readGcp(read: ConfigReader): GcpConfig {
+  const region = read.string("gcp:region");
+  const regional = read.boolean("gkeRegional");
+  const zone = read.optionalString("gcp:zone") ?? "";
+  if (!regional && zone === "") read.problem("gcp:zone", "is required for a zonal cluster (or set kiosk:gkeRegional to true)");
+  if (zone !== "" && region !== "" && !zone.startsWith(`${region}-`)) {
+    read.problem("gcp:zone", `= "${zone}" is not in gcp:region "${region}"`);
+  }
+  const gpuZones = read.stringList("gpuZones");
+  const gpuType = read.optionalString("gpuType") ?? "";
+  if (gpuZones.length === 0) {
+    read.problem(
+      "gpuZones",
+      `must list the zones of ${region || "gcp:region"} that offer ${gpuType || "the GPU type"} (see \`gcloud compute accelerator-types list --filter=name=${gpuType}\`)`,
+    );
+  }
+  for (const gpuZone of gpuZones) {
+    if (region !== "" && !gpuZone.startsWith(`${region}-`)) read.problem("gpuZones", `contains "${gpuZone}", which is not in gcp:region "${region}"`);
+  }
+  return {
+    project: read.string("gcp:project"),
+    region,
+    zone,
+    regional,
+    releaseChannel: read.oneOf("gkeReleaseChannel", ["RAPID", "REGULAR", "STABLE"] as const),
+    gpuZones,
+  };
+}
+
+function readAws(read: ConfigReader): AwsConfig {
+  const config: AwsConfig = {
+    region: read.string("aws:region"),
+    natGateways: read.oneOf("awsNatGateways", ["single", "perAz"] as const),
+    availabilityZoneCount: read.integer("awsAvailabilityZones", 2, 3),
+    apiPrivateAccess: read.boolean("awsApiPrivateAccess"),
+    apiPublicAccess: read.boolean("awsApiPublicAccess"),
+    gpuAmiType: read.oneOf("awsGpuAmiType", ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"] as const),
+  };
+  if (!config.apiPrivateAccess && !config.apiPublicAccess) {
+    read.problem("awsApiPublicAccess", "and kiosk:awsApiPrivateAccess are both false; the cluster API would be unreachable");
+  }
+  return config;
+}
+
+function readLocal(read: ConfigReader): LocalConfig {
+  return { kubeContext: read.optionalString("localKubeContext"), storageClass: read.optionalString("localStorageClass") };
+}
+
+function machineType(read: ConfigReader, cloud: Cloud, key: string, defaultKey: "consumerMachineType" | "systemMachineType"): string {
+  if (cloud !== "aws" && cloud !== "gcp") return "";
+  const value = read.optionalString(key) ?? cloudDefaults[cloud][defaultKey];
+  if (!machineTypeShape[cloud].test(value)) {
+    read.problem(key, `= "${value}" is not a ${cloud} machine type (e.g. ${cloudDefaults[cloud][defaultKey]})`);
+  }
+  return value;
+}
+
+function readImages(read: ConfigReader): ImageConfig {
+  const image = (key: string, repository: string): string => {
+    const tag = read.string(key);
+    if (tag && (!imageTagShape.test(tag) || tag === "latest")) {
+      read.problem(key, `= "${tag}" must be a fixed image tag such as 0.11.3 (not latest)`);
+    }
+    return `${repository}:${tag}`;
+  };
+  return {
+    frontend: image("frontendImageTag", kioskImages.frontend),
+    consumer: image("consumerImageTag", kioskImages.consumer),
+    tfServing: image("tfServingImageTag", kioskImages.tfServing),
+    tfServingConfigWriter: image("tfServingConfigWriterImageTag", kioskImages.tfServingConfigWriter),
+    janitor: image("janitorImageTag", kioskImages.janitor),
+  };
+}
+
+function validateBucketName(read: ConfigReader, name: string): void {
+  if (name.includes("_")) {
+    read.problem("bucketName", `= "${name}" contains an underscore; bucket names allow only lowercase letters, digits, hyphens and dots`);
+  } else if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) || name.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(name)) {
+    read.problem("bucketName", `= "${name}" must be 3-63 lowercase letters, digits, hyphens or dots, starting and ending with a letter or digit`);
+  } else if (name.startsWith("goog") || name.startsWith("xn--")) {
+    read.problem("bucketName", `= "${name}" must not start with "goog" or "xn--"`);
+  }
+}
+
+function isCidr(text: string): boolean {
+  const match = cidrShape.exec(text);
+  if (!match) return false;
+  const octets = match.slice(1, 5).map(Number);
+  return octets.every((o) => o <= 255) && Number(match[5]) <= 32;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,95 @@
+/**
+ * What the published vanvalenlab/kiosk-* images expect of their deployment (../shared/kiosk-contract.md).
+ * Every component takes names, ports and fixed environment from here, and the tests check the
+ * rendered objects against it; a wrong name or port here means a service that silently never works.
+ */
+
+export const kioskNamespace = "deepcell";
+
+export const kioskImages = {
+  frontend: "vanvalenlab/kiosk-frontend",
+  consumer: "vanvalenlab/kiosk-redis-consumer",
+  tfServing: "vanvalenlab/kiosk-tf-serving",
+  tfServingConfigWriter: "vanvalenlab/kiosk-tf-serving-config-writer",
+  janitor: "vanvalenlab/kiosk-redis-janitor",
+} as const;
+
+export const redisService = { name: "redis", port: 6379, sentinelPort: 26379, replicas: 3 } as const;
+export const tfServingService = { name: "tf-serving", grpcPort: 8500, restPort: 8501, metricsPath: "/monitoring/prometheus/metrics" } as const;
+export const frontendService = { name: "frontend", port: 8080 } as const;
+
+/** Kubernetes service accounts of the workloads that read or write the bucket; the cloud layer grants each one access. */
+export const bucketWorkloads = {
+  frontend: "kiosk-frontend",
+  consumer: "kiosk-consumer",
+  tfServing: "kiosk-tf-serving",
+} as const;
+export type BucketWorkload = keyof typeof bucketWorkloads;
+
+/** The queue of a job type and its -zip twin. */
+export function queuesOf(jobTypes: readonly string[]): string[] {
+  return jobTypes.flatMap((jobType) => [jobType, `${jobType}-zip`]);
+}
+
+/** Key prefix a consumer uses while it works on a job of `queue` (`processing-<queue>:<HOSTNAME>`). */
+export function processingKeyPattern(queue: string): string {
+  return `processing-${queue}:*`;
+}
+
+/** Redis as every Kiosk client reaches it: through Sentinel. */
+export const redisClientEnv = {
+  REDIS_HOST: redisService.name,
+  REDIS_PORT: String(redisService.sentinelPort),
+} as const;
+
+export const frontendEnv = {
+  PORT: String(frontendService.port),
+  ...redisClientEnv,
+  REDIS_SENTINEL: "true",
+  MODEL_PREFIX: "models/",
+  UPLOAD_PREFIX: "uploads/",
+} as const;
+
+export const consumerEnv = {
+  ...redisClientEnv,
+  TF_HOST: tfServingService.name,
+  TF_PORT: String(tfServingService.grpcPort),
+  INTERVAL: "1",
+  EMPTY_QUEUE_TIMEOUT: "5",
+  GRPC_TIMEOUT: "20",
+  GRPC_BACKOFF: "3",
+  MAX_RETRY: "5",
+  REDIS_TIMEOUT: "3",
+  TF_MIN_MODEL_SIZE: "128",
+  NUCLEAR_MODEL: "NuclearSegmentation:75",
+  CYTOPLASM_MODEL: "CytoplasmSegmentation:5",
+  PHASE_MODEL: "CytoplasmSegmentation:5",
+  MESMER_MODEL: "MultiplexSegmentation:9",
+  TRACKING_MODEL: "NuclearTrackingInf:75",
+  NEIGHBORHOOD_ENCODER: "NuclearTrackingNE:75",
+  POLARIS_MODEL: "SpotDetection:3",
+} as const;
+
+/** TF_MAX_BATCH_SIZE per consumer type; mesmer's models are larger. */
+export function consumerMaxBatchSize(consumerType: string): string {
+  return consumerType === "mesmer" ? "8" : "32";
+}
+
+export const tfServingEnv = {
+  ENABLE_BATCHING: "true",
+  MAX_BATCH_SIZE: "32",
+  BATCH_TIMEOUT_MICROS: "0",
+  MAX_ENQUEUED_BATCHES: "512",
+  REST_API_TIMEOUT: "30000",
+} as const;
+
+export const janitorEnv = {
+  ...redisClientEnv,
+  INTERVAL: "5",
+} as const;
+
+/** Prefixes under which the bucket's objects are temporary and expire. */
+export const expiringBucketPrefixes = ["uploads/", "output/"] as const;
+
+/** The portal's ingress must accept uploads this large. */
+export const maxUploadSize = "1g";

@@ -1,0 +1,99 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Cloud } from "./config-types";
+import { BucketWorkload } from "./kiosk-contract";
+
+/**
+ * The seam between the cloud layer (cluster, node pools, bucket, identity: different on every cloud)
+ * and the platform layer (the Kiosk's services: the same on any Kubernetes). The platform reads only
+ * this; it never asks which cloud it is on, except through what is given here.
+ */
+export interface CloudLayer {
+  readonly cloud: Cloud;
+  /** Provider for everything the platform creates in the cluster. */
+  readonly kubernetesProvider: k8s.Provider;
+  /** kubeconfig for the cluster (a Pulumi secret). */
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly clusterName: pulumi.Output<string>;
+
+  readonly bucket: BucketAccess;
+  /** Where GPU workloads (TF-Serving) run; undefined when the cluster has no GPU pool and TF-Serving runs on CPU. */
+  readonly gpuPlacement?: GpuPlacement;
+  /** Where the consumers run. */
+  readonly consumerPlacement: Placement;
+  /** Environment every Kiosk workload needs to know its cloud location (AWS_REGION, GKE_COMPUTE_ZONE, GCLOUD_PROJECT_ID). */
+  readonly cloudEnv: Readonly<Record<string, pulumi.Input<string>>>;
+  readonly ingress: IngressSpecifics;
+  /** StorageClass for persistent volumes; undefined means the cluster's default. */
+  readonly storageClassName?: string;
+  /**
+   * Resources that must exist before workloads are scheduled (node pools, add-ons, identity bindings);
+   * the platform depends on them so that `pulumi destroy` removes workloads, and their load balancers
+   * and volumes, before the nodes and the cluster go.
+   */
+  readonly readiness: pulumi.Resource[];
+}
+
+export interface BucketAccess {
+  readonly name: pulumi.Output<string>;
+  /** `gs://name` or `s3://name`, as the Kiosk's STORAGE_BUCKET expects. */
+  readonly url: pulumi.Output<string>;
+  /** How a workload's pods reach the bucket without static keys. */
+  identityFor(workload: BucketWorkload): WorkloadIdentity;
+}
+
+/** What a pod of a bucket workload needs to be granted bucket access by the cloud's identity system. */
+export interface WorkloadIdentity {
+  /** Kubernetes service account name the cloud layer granted (in the Kiosk namespace). */
+  readonly serviceAccountName: string;
+  /** Annotations on that service account (e.g. GKE's iam.gke.io/gcp-service-account). */
+  readonly serviceAccountAnnotations: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Extra container environment (e.g. a local object store's endpoint and its credentials by secret reference). */
+  readonly env: readonly k8s.types.input.core.v1.EnvVar[];
+}
+
+export interface Placement {
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly tolerations: readonly k8s.types.input.core.v1.Toleration[];
+}
+
+export interface GpuPlacement extends Placement {
+  /** Extended resource name the device plugin advertises, requested by GPU containers. */
+  readonly resourceName: "nvidia.com/gpu";
+  readonly gpusPerPod: number;
+}
+
+export interface IngressSpecifics {
+  /** Annotations for the ingress controller's LoadBalancer Service (e.g. an AWS NLB). */
+  readonly loadBalancerServiceAnnotations: Readonly<Record<string, string>>;
+  /** Service type of the ingress controller: LoadBalancer in clouds, NodePort on a local cluster. */
+  readonly serviceType: "LoadBalancer" | "NodePort";
+}
+
+/** The taint every GPU node carries, so that only GPU workloads land there. */
+export const gpuTaint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" } as const;
+/** The label and taint of the consumer pool (as in the original Kiosk). */
+export const consumerPoolLabel = { key: "consumer", value: "yes" } as const;
+export const consumerTaint = { key: "consumer", value: "yes", effect: "NoSchedule" } as const;
+/** Label of the GPU pool that the platform selects on, whatever the cloud names its own labels. */
+export const gpuPoolLabel = { key: "kiosk.deepcell.org/pool", value: "gpu" } as const;
+
+export function tolerationFor(taint: { key: string; value: string; effect: string }): k8s.types.input.core.v1.Toleration {
+  return { key: taint.key, operator: "Equal", value: taint.value, effect: taint.effect };
+}
+
+/** Placement on the GPU pool, as every cloud with one labels and taints it. */
+export function gpuPoolPlacement(gpusPerPod: number): GpuPlacement {
+  return {
+    nodeSelector: { [gpuPoolLabel.key]: gpuPoolLabel.value },
+    tolerations: [tolerationFor(gpuTaint)],
+    resourceName: "nvidia.com/gpu",
+    gpusPerPod,
+  };
+}
+
+/** Placement on the consumer pool, as every cloud with one labels and taints it. */
+export const consumerPoolPlacement: Placement = {
+  nodeSelector: { [consumerPoolLabel.key]: consumerPoolLabel.value },
+  tolerations: [tolerationFor(consumerTaint)],
+};

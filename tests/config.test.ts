@@ -1,0 +1,107 @@
+import { ConfigError, parseConfig } from "../infra/config";
+import { ConfigOverrides, evaluateStack, registeredByLastEvaluation, stackConfig } from "./harness/stack";
+
+function parse(stack: string, overrides: ConfigOverrides = {}) {
+  const raw = stackConfig(stack, overrides);
+  return parseConfig((key) => raw[key], "kiosk", stack);
+}
+
+function problemsOf(stack: string, overrides: ConfigOverrides): string[] {
+  try {
+    parse(stack, overrides);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error(`config ${JSON.stringify(overrides)} was accepted`);
+}
+
+describe("stack configuration", () => {
+  it.each(["aws", "gcp", "local"])("reads the %s stack file into a typed, frozen object", (stack) => {
+    const config = parse(stack);
+    expect(config.cloud).toBe(stack);
+    expect(config.jobTypes).toEqual(["segmentation", "mesmer", "caliban", "polaris", "spot"]);
+    expect(config.gpu.minNodes).toBe(0);
+    expect(config.bucket.retentionDays).toBe(3);
+    expect(config.images.frontend).toBe("vanvalenlab/kiosk-frontend:0.11.3");
+    expect(config.components).toEqual({ monitoring: stack !== "local", logging: false, vpn: false, tls: false });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.gpu)).toBe(true);
+    expect(() => (config.jobTypes as string[]).push("x")).toThrow();
+  });
+
+  it("reads the cloud specifics only for the cloud in use", () => {
+    const gcp = parse("gcp");
+    expect(gcp.gcp).toEqual({
+      project: "deepcell-kiosk",
+      region: "us-central1",
+      zone: "us-central1-a",
+      regional: false,
+      releaseChannel: "REGULAR",
+      gpuZones: ["us-central1-a", "us-central1-b"],
+    });
+    expect(gcp.aws).toBeUndefined();
+    const aws = parse("aws");
+    expect(aws.aws).toMatchObject({ region: "us-west-2", natGateways: "single", availabilityZoneCount: 2, gpuAmiType: "AL2023_x86_64_NVIDIA" });
+    expect(aws.gpu).toMatchObject({ type: "nvidia-tesla-t4", machineType: "g4dn.xlarge" });
+    expect(parse("local").local).toEqual({ kubeContext: undefined, storageClass: undefined });
+  });
+
+  it("fills cloud-specific machine types when the stack leaves them empty", () => {
+    const config = parse("aws", { "kiosk:gpuType": "nvidia-a10g", "kiosk:gpuMachineType": undefined, "kiosk:systemMachineType": undefined });
+    expect(config.gpu.machineType).toBe("g5.xlarge");
+    expect(config.systemPool.machineType).toBe("t3.large");
+  });
+
+  const badCases: [string, string, ConfigOverrides, RegExp][] = [
+    ["an unknown cloud", "gcp", { "kiosk:cloud": "azure" }, /kiosk:cloud = "azure" is not allowed; allowed values: aws, gcp, local/],
+    ["max GPUs below min GPUs", "gcp", { "kiosk:minGpuNodes": 3, "kiosk:maxGpuNodes": 2 }, /kiosk:maxGpuNodes = 2 must be at least kiosk:minGpuNodes \(3\)/],
+    ["a negative min GPU count", "aws", { "kiosk:minGpuNodes": -1 }, /kiosk:minGpuNodes = "-1" must be a whole number from 0 to 100/],
+    ["a GPU type the cloud does not offer", "aws", { "kiosk:gpuType": "nvidia-tesla-p100" }, /kiosk:gpuType = "nvidia-tesla-p100" is not offered on aws; allowed values: nvidia-tesla-t4, nvidia-a10g/],
+    ["a GPU type unknown on gcp", "gcp", { "kiosk:gpuType": "nvidia-a10g" }, /kiosk:gpuType = "nvidia-a10g" is not offered on gcp; allowed values: .*nvidia-l4/],
+    ["a machine type without that GPU", "aws", { "kiosk:gpuMachineType": "g5.xlarge" }, /kiosk:gpuMachineType = "g5.xlarge" does not carry a nvidia-tesla-t4 on aws/],
+    ["an L4 on an N1 machine", "gcp", { "kiosk:gpuType": "nvidia-l4" }, /kiosk:gpuMachineType = "n1-standard-4" does not carry a nvidia-l4 on gcp.*g2-standard-4/],
+    ["a cluster name that is too long", "gcp", { "kiosk:clusterName": "a".repeat(41) }, /kiosk:clusterName = "a{41}" must be 1-40 characters/],
+    ["a cluster name with capitals", "aws", { "kiosk:clusterName": "DeepCell" }, /kiosk:clusterName = "DeepCell"/],
+    ["a bucket name with underscores", "gcp", { "kiosk:bucketName": "my_bucket" }, /kiosk:bucketName = "my_bucket" contains an underscore/],
+    ["a bucket name that is too short", "aws", { "kiosk:bucketName": "ab" }, /kiosk:bucketName = "ab" must be 3-63/],
+    ["GPU zones missing on gcp", "gcp", { "kiosk:gpuZones": [] }, /kiosk:gpuZones must list the zones of us-central1 that offer nvidia-tesla-t4/],
+    ["a GPU zone outside the region", "gcp", { "kiosk:gpuZones": ["europe-west4-a"] }, /kiosk:gpuZones contains "europe-west4-a", which is not in gcp:region "us-central1"/],
+    ["a zone outside the region", "gcp", { "gcp:zone": "europe-west4-a" }, /gcp:zone = "europe-west4-a" is not in gcp:region "us-central1"/],
+    ["no GCP project", "gcp", { "gcp:project": undefined }, /gcp:project is required but not set/],
+    ["no AWS region", "aws", { "aws:region": undefined }, /aws:region is required but not set/],
+    ["an unknown NAT layout", "aws", { "kiosk:awsNatGateways": "none" }, /kiosk:awsNatGateways = "none" is not allowed; allowed values: single, perAz/],
+    ["an unknown GPU AMI", "aws", { "kiosk:awsGpuAmiType": "AL2_x86_64_GPU" }, /kiosk:awsGpuAmiType = "AL2_x86_64_GPU" is not allowed; allowed values: AL2023_x86_64_NVIDIA, BOTTLEROCKET_x86_64_NVIDIA/],
+    ["an unreachable API", "aws", { "kiosk:awsApiPublicAccess": false, "kiosk:awsApiPrivateAccess": false }, /kiosk:awsApiPublicAccess and kiosk:awsApiPrivateAccess are both false/],
+    ["an unknown release channel", "gcp", { "kiosk:gkeReleaseChannel": "EXTENDED" }, /kiosk:gkeReleaseChannel = "EXTENDED" is not allowed; allowed values: RAPID, REGULAR, STABLE/],
+    ["a bad CIDR", "aws", { "kiosk:apiAllowedCidrs": ["10.0.0.0/33"] }, /kiosk:apiAllowedCidrs contains "10.0.0.0\/33"/],
+    ["TLS without a domain", "local", { "kiosk:tls": true, "kiosk:acmeEmail": "ops@example.org" }, /kiosk:domain is required when kiosk:tls is true/],
+    ["TLS without an ACME e-mail", "aws", { "kiosk:tls": true, "kiosk:domain": "kiosk.example.org" }, /kiosk:acmeEmail must be an e-mail address when kiosk:tls is true/],
+    ["an image tag 'latest'", "local", { "kiosk:frontendImageTag": "latest" }, /kiosk:frontendImageTag = "latest" must be a fixed image tag/],
+    ["a job type ending in -zip", "local", { "kiosk:jobTypes": ["segmentation", "mesmer-zip"] }, /kiosk:jobTypes contains "mesmer-zip"/],
+    ["a job type listed twice", "local", { "kiosk:jobTypes": ["mesmer", "mesmer"] }, /kiosk:jobTypes lists a job type twice/],
+    ["no job types", "local", { "kiosk:jobTypes": [] }, /kiosk:jobTypes must name at least one job type/],
+    ["a non-boolean toggle", "local", { "kiosk:monitoring": "yes" }, /kiosk:monitoring = "yes" must be true or false/],
+    ["a bad retention", "gcp", { "kiosk:metricsRetention": "two weeks" }, /kiosk:metricsRetention = "two weeks" must be a Prometheus duration/],
+    ["a models bucket that is not a URL", "gcp", { "kiosk:modelsBucket": "deepcell-models" }, /kiosk:modelsBucket = "deepcell-models" must be a bucket URL/],
+    ["a bucket retention of zero days", "gcp", { "kiosk:bucketRetentionDays": 0 }, /kiosk:bucketRetentionDays = "0" must be a whole number from 1 to 3650/],
+  ];
+
+  it.each(badCases)("rejects %s, naming the key", (_title, stack, overrides, message) => {
+    const problems = problemsOf(stack, overrides);
+    expect(problems.join("\n")).toMatch(message);
+  });
+
+  it("reports every bad key at once", () => {
+    const problems = problemsOf("gcp", { "kiosk:clusterName": "Bad_Name", "kiosk:bucketName": "bad_bucket", "kiosk:maxGpuNodes": 0 });
+    expect(problems).toHaveLength(3);
+    expect(problems.map((p) => p.split(" ")[0]).sort()).toEqual(["kiosk:bucketName", "kiosk:clusterName", "kiosk:maxGpuNodes"]);
+  });
+
+  it("stops the program before any resource is registered", async () => {
+    const failure = evaluateStack("gcp", { "kiosk:maxGpuNodes": 0, "kiosk:minGpuNodes": 1 });
+    await expect(failure).rejects.toBeInstanceOf(ConfigError);
+    await expect(failure).rejects.toThrow(/kiosk:maxGpuNodes/);
+    expect(registeredByLastEvaluation()).toBe(0);
+  });
+});

@@ -1,0 +1,245 @@
+/**
+ * Evaluates a whole stack offline, as `pulumi up --stack <name>` would run the program, but against
+ * `pulumi.runtime.setMocks`, and returns every resource the program registered.
+ *
+ * Config comes from `Pulumi.<stack>.yaml`, completed with the defaults that `Pulumi.yaml` declares,
+ * exactly as the Pulumi CLI hands project config to the program.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { loadConfig, KioskConfig } from "../../infra/config";
+import { deployKiosk } from "../../infra/kiosk";
+import { mockCall, mockOutputs } from "../mocks";
+
+// Internal runtime modules: the public mocks API hands `newResource` neither the parent nor the
+// dependencies of a resource, and the tests need both to check how the graph is wired.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc");
+
+export const projectRoot = path.resolve(__dirname, "../..");
+
+export interface RegisteredResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  /** Inputs with secrets unwrapped. */
+  readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Names of the inputs that were passed as Pulumi secrets. */
+  readonly secretInputs: ReadonlySet<string>;
+  readonly parent?: string;
+  /** URN of the explicit provider, if any. */
+  readonly provider?: string;
+  /** URNs this resource depends on (explicit dependsOn and those implied by its inputs). */
+  readonly dependencies: readonly string[];
+  /** Outputs a component registered (registerOutputs); empty for custom resources. */
+  outputs: Record<string, unknown>;
+}
+
+export type ConfigOverrides = Record<string, string | number | boolean | string[] | undefined>;
+
+export class StackGraph {
+  constructor(
+    readonly stack: string,
+    readonly config: KioskConfig,
+    readonly resources: readonly RegisteredResource[],
+    readonly outputs: Record<string, unknown>,
+    readonly secretOutputs: ReadonlySet<string>,
+  ) {}
+
+  ofType(type: string): RegisteredResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  /** The one resource of `type` (whose name is `name`, if given); fails loudly on none or several. */
+  one(type: string, name?: string): RegisteredResource {
+    const found = this.ofType(type).filter((r) => name === undefined || r.name === name);
+    if (found.length !== 1) {
+      const names = this.ofType(type).map((r) => r.name);
+      throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length} (${type} names: ${names.join(", ") || "none"})`);
+    }
+    return found[0];
+  }
+
+  byUrn(urn: string): RegisteredResource {
+    const found = this.resources.find((r) => r.urn === urn);
+    if (!found) throw new Error(`no resource with URN ${urn}`);
+    return found;
+  }
+
+  has(type: string): boolean {
+    return this.resources.some((r) => r.type === type);
+  }
+
+  childrenOf(resource: RegisteredResource): RegisteredResource[] {
+    return this.resources.filter((r) => r.parent === resource.urn);
+  }
+
+  /** Every resource below `resource` in the parent tree. */
+  descendantsOf(resource: RegisteredResource): RegisteredResource[] {
+    const children = this.childrenOf(resource);
+    return children.flatMap((child) => [child, ...this.descendantsOf(child)]);
+  }
+
+  /** The nearest ancestor of `resource` of type `type`, if any. */
+  ancestorOfType(resource: RegisteredResource, type: string): RegisteredResource | undefined {
+    let current = resource.parent ? this.byUrn(resource.parent) : undefined;
+    while (current && current.type !== type) current = current.parent ? this.byUrn(current.parent) : undefined;
+    return current;
+  }
+
+  /** True when `resource` depends on `other`, directly or through its dependencies and parents' dependencies. */
+  dependsOn(resource: RegisteredResource, other: RegisteredResource): boolean {
+    const seen = new Set<string>();
+    const visit = (urn: string): boolean => {
+      if (urn === other.urn) return true;
+      if (seen.has(urn)) return false;
+      seen.add(urn);
+      const r = this.resources.find((x) => x.urn === urn);
+      if (!r) return false;
+      return r.dependencies.some(visit) || (r.parent !== undefined && visit(r.parent));
+    };
+    return resource.dependencies.some(visit) || (resource.parent !== undefined && visit(resource.parent));
+  }
+}
+
+/** Reads the stack's config as the Pulumi CLI would hand it to the program: stack file over project defaults. */
+export function stackConfig(stack: string, overrides: ConfigOverrides = {}): Record<string, string> {
+  const project = readYaml("Pulumi.yaml");
+  const stackFile = path.join(projectRoot, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(stackFile)) throw new Error(`no stack file Pulumi.${stack}.yaml`);
+  const stackValues: Record<string, unknown> = readYaml(`Pulumi.${stack}.yaml`).config ?? {};
+  const values: Record<string, unknown> = {};
+  for (const [key, declaration] of Object.entries<{ default?: unknown }>(project.config ?? {})) {
+    if (declaration.default !== undefined) values[`${project.name}:${key}`] = declaration.default;
+  }
+  Object.assign(values, stackValues);
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete values[key];
+    else values[key] = value;
+  }
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    raw[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return raw;
+}
+
+export function projectName(): string {
+  return readYaml("Pulumi.yaml").name;
+}
+
+let lastRegistrations = new Map<string, RegisteredResource>();
+
+/** How many resources the latest evaluation registered, including one that failed. */
+export function registeredByLastEvaluation(): number {
+  return lastRegistrations.size;
+}
+
+/**
+ * Runs the Kiosk program for `stack` under mocks and returns the resource graph.
+ * Rejects with the program's own error (a ConfigError for bad config) if it fails.
+ */
+export async function evaluateStack(stack: string, overrides: ConfigOverrides = {}): Promise<StackGraph> {
+  const resources = new Map<string, RegisteredResource>();
+  lastRegistrations = resources;
+  const project = projectName();
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({
+        id: `${args.name}-id`,
+        state: { ...args.inputs, ...(mockOutputs[args.type]?.(args) ?? {}) },
+      }),
+      call: (args) => mockCall(args),
+    },
+    project,
+    stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(stackConfig(stack, overrides));
+  recordRegistrations(resources);
+
+  // A failing program rejects runInPulumiStack and, through the stack resource, promises nobody
+  // awaits; collect those too and report the program's first error.
+  const failures: unknown[] = [];
+  const onRejection = (reason: unknown) => failures.push(reason);
+  process.on("unhandledRejection", onRejection);
+  // Config is read first, as index.ts does: a bad config throws before anything is registered.
+  const config = loadConfig();
+  let outputs: Record<string, unknown> = {};
+  try {
+    outputs = (await pulumi.runtime.runInPulumiStack(async () => deployKiosk(config))) ?? {};
+    await settings.waitForRPCs();
+  } catch (error) {
+    failures.unshift(error);
+  } finally {
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off("unhandledRejection", onRejection);
+  }
+  if (failures.length > 0) throw failures[0];
+
+  const stackResource = [...resources.values()].find((r) => r.type === "pulumi:pulumi:Stack");
+  const secretOutputs = new Set(
+    Object.entries(stackResource?.outputs ?? {})
+      .filter(([, value]) => isRpcSecret(value))
+      .map(([key]) => key),
+  );
+  return new StackGraph(stack, config, [...resources.values()], outputs, secretOutputs);
+}
+
+function recordRegistrations(resources: Map<string, RegisteredResource>): void {
+  const monitor = settings.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const parent: string = req.getParent();
+    const type: string = req.getType();
+    const name: string = req.getName();
+    const rawInputs: Record<string, unknown> = rpc.deserializeProperties(req.getObject());
+    const urn: string = monitor.newUrn(parent, type, name);
+    const propertyDependencies: string[] = [];
+    req.getPropertydependenciesMap().forEach((deps: any) => propertyDependencies.push(...deps.getUrnsList())); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const provider: string = req.getProvider();
+    resources.set(urn, {
+      urn,
+      type,
+      name,
+      custom: req.getCustom(),
+      inputs: unwrapSecrets(rawInputs) as Record<string, unknown>,
+      secretInputs: new Set(Object.keys(rawInputs).filter((key) => isRpcSecret(rawInputs[key]))),
+      parent: parent || undefined,
+      provider: provider ? provider.split("::").slice(0, -1).join("::") : undefined,
+      dependencies: [...new Set([...req.getDependenciesList(), ...propertyDependencies])],
+      outputs: {},
+    });
+    return register(req, callback);
+  };
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req: any, callback: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const resource = resources.get(req.getUrn());
+    if (resource) resource.outputs = rpc.deserializeProperties(req.getOutputs());
+    return registerOutputs(req, callback);
+  };
+}
+
+function isRpcSecret(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+}
+
+function unwrapSecrets(value: unknown): unknown {
+  if (isRpcSecret(value)) return unwrapSecrets((value as { value: unknown }).value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function readYaml(file: string): any {
+  return YAML.parse(fs.readFileSync(path.join(projectRoot, file), "utf8"));
+}

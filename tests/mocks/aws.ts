@@ -1,0 +1,4 @@
+import type { CallMock, OutputMock } from ".";
+
+export const awsOutputs: Record<string, OutputMock> = {};
+export const awsCalls: Record<string, CallMock> = {};

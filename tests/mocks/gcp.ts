@@ -1,0 +1,4 @@
+import type { CallMock, OutputMock } from ".";
+
+export const gcpOutputs: Record<string, OutputMock> = {};
+export const gcpCalls: Record<string, CallMock> = {};

@@ -1,0 +1,3 @@
+import type { OutputMock } from ".";
+
+export const kubernetesOutputs: Record<string, OutputMock> = {};
