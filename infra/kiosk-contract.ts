@@ -93,3 +93,12 @@ export const expiringBucketPrefixes = ["uploads/", "output/"] as const;
 
 /** The portal's ingress must accept uploads this large. */
 export const maxUploadSize = "1g";
+
+/**
+ * Where the platform exposes metrics (Service label selector and named port in the Kiosk namespace);
+ * KEDA reads the Redis exporter directly, Prometheus scrapes both when monitoring is on.
+ */
+export const metricsEndpoints = {
+  tfServing: { selector: { "app.kubernetes.io/name": "tf-serving" }, portName: "rest", port: tfServingService.restPort, path: tfServingService.metricsPath },
+  redisExporter: { selector: { "app.kubernetes.io/name": "redis-exporter" }, portName: "metrics", port: 9121, path: "/metrics" },
+} as const;
