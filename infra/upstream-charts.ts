@@ -9,4 +9,14 @@ export interface UpstreamChart {
 }
 
 export const upstreamCharts = {
+  keda: { chart: "keda", version: "2.20.2", repo: "https://kedacore.github.io/charts" },
+  // ingress-nginx was retired upstream in March 2026 (no further fixes); 4.15.1 is its last chart.
+  ingressNginx: { chart: "ingress-nginx", version: "4.15.1", repo: "https://kubernetes.github.io/ingress-nginx" },
+  certManager: { chart: "cert-manager", version: "v1.21.1", repo: "https://charts.jetstack.io" },
 } as const satisfies Record<string, UpstreamChart>;
+
+/** Third-party images our own charts and objects run, pinned like the charts. */
+export const upstreamImages = {
+  valkey: { repository: "valkey/valkey", tag: "8.1.4-alpine" },
+  redisExporter: { repository: "oliver006/redis_exporter", tag: "v1.88.0" },
+} as const;
