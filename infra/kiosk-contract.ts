@@ -14,7 +14,7 @@ export const kioskImages = {
   janitor: "vanvalenlab/kiosk-redis-janitor",
 } as const;
 
-export const redisService = { name: "redis", port: 6379, sentinelPort: 26379, replicas: 3 } as const;
+export const redisService = { name: "redis", port: 6379, sentinelPort: 26379, replicas: 3, sentinelMasterSet: "mymaster" } as const;
 export const tfServingService = { name: "tf-serving", grpcPort: 8500, restPort: 8501, metricsPath: "/monitoring/prometheus/metrics" } as const;
 export const frontendService = { name: "frontend", port: 8080 } as const;
 
@@ -70,12 +70,40 @@ export const consumerEnv = {
   POLARIS_MODEL: "SpotDetection:3",
 } as const;
 
+/** A consumer Deployment: which queue it drains and the env that tells the image so. */
+export interface ConsumerSpec {
+  /** Deployment name, as the original Kiosk named them (`segmentation-consumer`, `segmentation-zip-consumer`). */
+  readonly name: string;
+  /** The Redis list it pops from. */
+  readonly queue: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * The consumers of one job type. The image's zip consumer takes the job type as QUEUE and itself
+ * reads `<QUEUE>-zip`, splitting each archive into jobs on the job type's own queue.
+ */
+export function consumersOf(jobType: string): ConsumerSpec[] {
+  return [
+    { name: `${jobType}-consumer`, queue: jobType, env: { QUEUE: jobType, CONSUMER_TYPE: jobType, TF_MAX_BATCH_SIZE: consumerMaxBatchSize(jobType) } },
+    { name: `${jobType}-zip-consumer`, queue: `${jobType}-zip`, env: { QUEUE: jobType, CONSUMER_TYPE: "zip", TF_MAX_BATCH_SIZE: consumerMaxBatchSize(jobType) } },
+  ];
+}
+
 /** TF_MAX_BATCH_SIZE per consumer type; mesmer's models are larger. */
 export function consumerMaxBatchSize(consumerType: string): string {
   return consumerType === "mesmer" ? "8" : "32";
 }
 
 export const tfServingEnv = {
+  PORT: String(tfServingService.grpcPort),
+  REST_API_PORT: String(tfServingService.restPort),
+  MODEL_PREFIX: "models",
+  MODEL_CONFIG_FILE: "/config/models.conf",
+  BATCHING_CONFIG_FILE: "/config/batching_config.txt",
+  MONITORING_CONFIG_FILE: "/config/monitoring_config.txt",
+  PROMETHEUS_MONITORING_ENABLED: "true",
+  PROMETHEUS_MONITORING_PATH: tfServingService.metricsPath,
   ENABLE_BATCHING: "true",
   MAX_BATCH_SIZE: "32",
   BATCH_TIMEOUT_MICROS: "0",

@@ -32,6 +32,18 @@ export interface CloudLayer {
    * and volumes, before the nodes and the cluster go.
    */
   readonly readiness: pulumi.Resource[];
+  /**
+   * Secrets the platform creates in the Kiosk namespace because the identity env refers to them
+   * (only the local object store has credentials; clouds grant access by identity).
+   */
+  readonly kioskSecrets?: readonly KioskSecret[];
+  /** Namespaces outside the Kiosk's that its pods must reach, and on which ports (e.g. the local object store). */
+  readonly extraEgress?: readonly { readonly namespace: string; readonly ports: readonly number[] }[];
+}
+
+export interface KioskSecret {
+  readonly name: string;
+  readonly stringData: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export interface BucketAccess {

@@ -19,4 +19,7 @@ export const upstreamCharts = {
 export const upstreamImages = {
   valkey: { repository: "valkey/valkey", tag: "8.1.4-alpine" },
   redisExporter: { repository: "oliver006/redis_exporter", tag: "v1.88.0" },
+  // Stand-in for the bucket on the local stack only.
+  minio: { repository: "minio/minio", tag: "RELEASE.2025-09-07T16-13-09Z" },
+  minioClient: { repository: "minio/mc", tag: "RELEASE.2025-08-13T08-35-41Z" },
 } as const;

@@ -42,6 +42,16 @@ export interface RenderedStack {
 }
 
 const chartType = "kubernetes:helm.sh/v4:Chart";
+const clusterScopedKinds = new Set([
+  "Namespace", "ClusterRole", "ClusterRoleBinding", "ClusterIssuer", "CustomResourceDefinition", "StorageClass",
+  "PersistentVolume", "PriorityClass", "IngressClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+]);
+
+/** Puts a chart's namespaced objects in the release namespace, as helm and Pulumi do when they apply them. */
+function inReleaseNamespace(object: KubernetesObject, namespace: string): KubernetesObject {
+  if (clusterScopedKinds.has(object.kind) || object.metadata?.namespace) return object;
+  return { ...object, metadata: { ...object.metadata, namespace } };
+}
 const redacted = "<redacted>";
 
 /** True for a resource that is a Kubernetes object applied by the program itself. */
@@ -81,7 +91,7 @@ export function renderGraph(graph: StackGraph): RenderedStack {
     const values: Record<string, unknown> = inputs.values ?? {};
     const folder = ownChartFolder(inputs.chart);
     if (folder) {
-      const objects = helmTemplate(folder, values, release, namespace).map(redactSecrets);
+      const objects = helmTemplate(folder, values, release, namespace).map((object) => redactSecrets(inReleaseNamespace(object, namespace)));
       ownCharts.push({ name: chart.name, release, namespace, chart: path.relative(projectRoot, folder), values, objects });
     } else {
       upstreamCharts.push({ name: chart.name, release, namespace, chart: inputs.chart, version: inputs.version, repo: inputs.repositoryOpts?.repo, values });

@@ -2,13 +2,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { BucketWorkload, bucketWorkloads } from "../kiosk-contract";
-import { BucketAccess, CloudLayer, consumerPoolPlacement, IngressSpecifics, Placement, WorkloadIdentity } from "../seam";
+import { BucketAccess, CloudLayer, IngressSpecifics, KioskSecret, Placement, WorkloadIdentity } from "../seam";
+import { LocalObjectStore } from "./object-store";
 
 export interface LocalCloudArgs {
   readonly config: KioskConfig;
 }
 
-/** The cloud layer of a local cluster (kind, minikube, ...): an existing cluster from the kubeconfig. */
+/**
+ * The cloud layer of a local cluster (kind, minikube, ...): an existing cluster from the kubeconfig,
+ * no GPU pool (TF-Serving runs on CPU), no separate consumer pool, and MinIO in place of the bucket.
+ */
 export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly cloud = "local" as const;
   readonly kubernetesProvider: k8s.Provider;
@@ -17,29 +21,40 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly bucket: BucketAccess;
   readonly gpuPlacement = undefined;
   readonly consumerPlacement: Placement = { nodeSelector: {}, tolerations: [] };
-  readonly cloudEnv = {};
+  // The Kiosk's S3 clients need a region even for an S3-compatible store.
+  readonly cloudEnv = { AWS_REGION: "us-east-1" };
   readonly ingress: IngressSpecifics = { loadBalancerServiceAnnotations: {}, serviceType: "NodePort" };
   readonly storageClassName?: string;
-  readonly readiness: pulumi.Resource[] = [];
+  readonly readiness: pulumi.Resource[];
+  readonly kioskSecrets: readonly KioskSecret[];
+  readonly extraEgress: readonly { readonly namespace: string; readonly ports: readonly number[] }[];
 
   constructor(name: string, args: LocalCloudArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:local:LocalCloud", name, {}, opts);
     const { config } = args;
     this.kubernetesProvider = new k8s.Provider(`${name}-local`, { context: config.local?.kubeContext }, { parent: this });
+    // The cluster is the user's own: its kubeconfig is already on their machine.
     this.kubeconfig = pulumi.secret("");
     this.clusterName = pulumi.output(config.clusterName);
     this.storageClassName = config.local?.storageClass;
     const bucketName = config.bucket.name ?? `kiosk-${config.stack}`;
+    const store = new LocalObjectStore(
+      `${name}-object-store`,
+      { bucketName, retentionDays: config.bucket.retentionDays, storageGi: 10, storageClassName: this.storageClassName },
+      { parent: this, providers: [this.kubernetesProvider] },
+    );
+    this.readiness = store.ready;
+    this.kioskSecrets = [store.kioskSecret];
+    this.extraEgress = [{ namespace: store.namespace, ports: [store.port] }];
     this.bucket = {
       name: pulumi.output(bucketName),
       url: pulumi.output(`s3://${bucketName}`),
       identityFor: (workload: BucketWorkload): WorkloadIdentity => ({
         serviceAccountName: bucketWorkloads[workload],
         serviceAccountAnnotations: {},
-        env: [],
+        env: store.kioskEnv,
       }),
     };
-    void consumerPoolPlacement;
     this.registerOutputs({ clusterName: this.clusterName });
   }
 }

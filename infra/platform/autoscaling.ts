@@ -1,0 +1,143 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ConsumerSpec, kioskNamespace, metricsEndpoints, processingKeyPattern, redisService } from "../kiosk-contract";
+import { upstreamCharts } from "../upstream-charts";
+import { platformNamespaces } from "./namespaces";
+import { platformNamespace, upstreamChart } from "./kubernetes";
+import { allInFlightPattern } from "./redis";
+
+export interface WorkloadAutoscalingArgs {
+  readonly queues: readonly string[];
+  readonly consumers: readonly ConsumerSpec[];
+  readonly tfServing: { readonly deploymentName: string; readonly maxReplicas: number };
+  /** Charts whose Deployments the ScaledObjects target. */
+  readonly targets: pulumi.Resource[];
+}
+
+/** How the Kiosk's workloads follow the queues; one place to tune them. */
+export const scalingPolicy = {
+  tfServing: {
+    // Short: a job waiting in an empty cluster should start a GPU node within seconds.
+    pollingInterval: 5,
+    // Long: a GPU node takes minutes to come back, so one stays warm ten minutes after the last job.
+    cooldownPeriod: 600,
+    /** Jobs waiting per replica before another replica (and GPU node) is asked for. */
+    queuedJobsPerReplica: 20,
+    /** Jobs being processed per replica. */
+    inFlightJobsPerReplica: 16,
+  },
+  consumers: {
+    pollingInterval: 10,
+    cooldownPeriod: 120,
+    queuedJobsPerReplica: 2,
+    /** A busy consumer is never scaled away: one replica per job in flight. */
+    inFlightJobsPerReplica: 1,
+    /** Replicas per TF-Serving replica the GPU pool can hold. */
+    replicasPerTfServing: { job: 10, zip: 2 },
+  },
+} as const;
+
+const sentinelAddress = `${redisService.name}.${kioskNamespace}.svc.cluster.local:${redisService.sentinelPort}`;
+const exporterUrl = `http://redis-exporter.${kioskNamespace}.svc.cluster.local:${metricsEndpoints.redisExporter.port}${metricsEndpoints.redisExporter.path}`;
+
+/** Active as soon as `queue` holds a job; wants one replica per `perReplica` jobs. */
+export function queueDepthTrigger(queue: string, perReplica: number) {
+  return {
+    type: "redis-sentinel",
+    name: `queued-${queue}`,
+    metadata: {
+      addresses: sentinelAddress,
+      sentinelMaster: redisService.sentinelMasterSet,
+      listName: queue,
+      listLength: String(perReplica),
+      activationListLength: "0",
+    },
+  };
+}
+
+/** Active while any key matches `pattern` (jobs a consumer has taken and not finished). */
+export function inFlightTrigger(name: string, pattern: string, perReplica: number) {
+  return {
+    type: "metrics-api",
+    name: `in-flight-${name}`,
+    metadata: {
+      url: exporterUrl,
+      format: "prometheus",
+      valueLocation: `redis_keys_count{key="${pattern}"}`,
+      targetValue: String(perReplica),
+      activationTargetValue: "0",
+    },
+  };
+}
+
+/**
+ * KEDA, and the ScaledObjects that replace the original Kiosk's custom autoscaler: TF-Serving from
+ * zero when any queue has work, and not back to zero while a job is queued or in flight; each
+ * consumer on its own queue and its own jobs in flight.
+ */
+export class WorkloadAutoscaling extends pulumi.ComponentResource {
+  readonly chart: k8s.helm.v4.Chart;
+  readonly scaledObjects: k8s.apiextensions.CustomResource[] = [];
+
+  constructor(name: string, args: WorkloadAutoscalingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiosk:platform:WorkloadAutoscaling", name, {}, opts);
+    const namespace = platformNamespace(`${name}-keda`, platformNamespaces.keda, "restricted", { parent: this });
+    this.chart = upstreamChart(
+      `${name}-keda`,
+      upstreamCharts.keda,
+      "keda",
+      platformNamespaces.keda,
+      {
+        // KEDA acts on the Kiosk's namespace only.
+        watchNamespace: kioskNamespace,
+        resources: {
+          operator: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+          metricServer: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+          webhooks: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+        },
+      },
+      { parent: this, dependsOn: [namespace] },
+    );
+
+    const scaledObject = (objectName: string, spec: Record<string, unknown>) => {
+      this.scaledObjects.push(
+        new k8s.apiextensions.CustomResource(
+          `${name}-${objectName}`,
+          { apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: objectName, namespace: kioskNamespace }, spec },
+          { parent: this, dependsOn: [this.chart, ...args.targets] },
+        ),
+      );
+    };
+
+    const tf = scalingPolicy.tfServing;
+    scaledObject(args.tfServing.deploymentName, {
+      scaleTargetRef: { name: args.tfServing.deploymentName },
+      pollingInterval: tf.pollingInterval,
+      cooldownPeriod: tf.cooldownPeriod,
+      minReplicaCount: 0,
+      maxReplicaCount: args.tfServing.maxReplicas,
+      advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 120 }] } } } },
+      triggers: [
+        ...args.queues.map((queue) => queueDepthTrigger(queue, tf.queuedJobsPerReplica)),
+        inFlightTrigger("all", allInFlightPattern, tf.inFlightJobsPerReplica),
+      ],
+    });
+
+    const c = scalingPolicy.consumers;
+    for (const consumer of args.consumers) {
+      const perTfServing = consumer.env.CONSUMER_TYPE === "zip" ? c.replicasPerTfServing.zip : c.replicasPerTfServing.job;
+      scaledObject(consumer.name, {
+        scaleTargetRef: { name: consumer.name },
+        pollingInterval: c.pollingInterval,
+        cooldownPeriod: c.cooldownPeriod,
+        minReplicaCount: 0,
+        maxReplicaCount: perTfServing * args.tfServing.maxReplicas,
+        triggers: [
+          queueDepthTrigger(consumer.queue, c.queuedJobsPerReplica),
+          inFlightTrigger(consumer.queue, processingKeyPattern(consumer.queue), c.inFlightJobsPerReplica),
+        ],
+      });
+    }
+    this.registerOutputs({});
+  }
+}

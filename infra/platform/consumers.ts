@@ -1,0 +1,53 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { KioskConfig } from "../config";
+import { consumerEnv, consumersOf, ConsumerSpec, redisService } from "../kiosk-contract";
+import { CloudLayer } from "../seam";
+import { envList, ownChart } from "./kubernetes";
+import { splitImage } from "./tf-serving";
+
+export interface ConsumersArgs {
+  readonly config: KioskConfig;
+  readonly cloud: CloudLayer;
+}
+
+/** Requests as in the original Kiosk; zip consumers only unpack archives. */
+const consumerResources = {
+  job: { requests: { cpu: "300m", memory: "256Mi" }, limits: { cpu: "2", memory: "4Gi" } },
+  zip: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "2Gi" } },
+};
+
+/** One consumer Deployment per queue and per -zip queue, all from one chart, on the consumer pool. */
+export class Consumers extends pulumi.ComponentResource {
+  readonly chart: k8s.helm.v4.Chart;
+  readonly consumers: readonly ConsumerSpec[];
+
+  constructor(name: string, args: ConsumersArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiosk:platform:Consumers", name, {}, opts);
+    const { config, cloud } = args;
+    this.consumers = config.jobTypes.flatMap(consumersOf);
+    const identity = cloud.bucket.identityFor("consumer");
+    const [repository, tag] = splitImage(config.images.consumer);
+    this.chart = ownChart(
+      name,
+      "consumers",
+      {
+        image: { repository, tag },
+        replicas: 0,
+        env: [...envList({ ...consumerEnv, STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv }), ...identity.env],
+        nodeSelector: cloud.consumerPlacement.nodeSelector,
+        tolerations: cloud.consumerPlacement.tolerations,
+        serviceAccount: { name: identity.serviceAccountName, annotations: identity.serviceAccountAnnotations },
+        redis: { host: redisService.name, port: redisService.sentinelPort },
+        consumers: this.consumers.map((consumer) => ({
+          name: consumer.name,
+          queue: consumer.queue,
+          env: envList(consumer.env),
+          resources: consumer.env.CONSUMER_TYPE === "zip" ? consumerResources.zip : consumerResources.job,
+        })),
+      },
+      { parent: this },
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,50 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { KioskConfig } from "../config";
+import { frontendEnv, frontendService, maxUploadSize } from "../kiosk-contract";
+import { CloudLayer } from "../seam";
+import { envList, ownChart } from "./kubernetes";
+import { splitImage } from "./tf-serving";
+
+export interface FrontendArgs {
+  readonly config: KioskConfig;
+  readonly cloud: CloudLayer;
+  /** ClusterIssuer that signs the portal's certificate, when TLS is on. */
+  readonly clusterIssuer?: string;
+  readonly ingressClassName: string;
+}
+
+/** The web portal where biologists upload images and download results, behind the ingress. */
+export class Frontend extends pulumi.ComponentResource {
+  readonly chart: k8s.helm.v4.Chart;
+
+  constructor(name: string, args: FrontendArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiosk:platform:Frontend", name, {}, opts);
+    const { config, cloud } = args;
+    const identity = cloud.bucket.identityFor("frontend");
+    const [repository, tag] = splitImage(config.images.frontend);
+    this.chart = ownChart(
+      name,
+      "frontend",
+      {
+        image: { repository, tag },
+        port: frontendService.port,
+        env: [
+          ...envList({ ...frontendEnv, JOB_TYPES: config.jobTypes.join(","), STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv }),
+          ...identity.env,
+        ],
+        resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        autoscaling: { minReplicas: 1, maxReplicas: 4, cpuUtilization: 80 },
+        serviceAccount: { name: identity.serviceAccountName, annotations: identity.serviceAccountAnnotations },
+        ingress: {
+          className: args.ingressClassName,
+          host: config.domain ?? "",
+          maxBodySize: maxUploadSize,
+          tls: { enabled: config.components.tls, clusterIssuer: args.clusterIssuer ?? "" },
+        },
+      },
+      { parent: this },
+    );
+    this.registerOutputs({});
+  }
+}

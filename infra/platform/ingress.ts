@@ -1,0 +1,101 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { KioskConfig } from "../config";
+import { CloudLayer } from "../seam";
+import { upstreamCharts } from "../upstream-charts";
+import { platformNamespaces } from "./namespaces";
+import { platformNamespace, upstreamChart } from "./kubernetes";
+
+export interface IngressArgs {
+  readonly config: KioskConfig;
+  readonly cloud: CloudLayer;
+}
+
+/** NodePort of the portal on a local cluster (map it to the host, e.g. kind's extraPortMappings). */
+export const localHttpNodePort = 30080;
+const letsEncryptIssuer = "letsencrypt";
+
+/**
+ * The portal's way in: ingress-nginx behind the cloud's load balancer (a NodePort locally) and, when
+ * TLS is on, cert-manager with a Let's Encrypt issuer for the configured domain.
+ */
+export class IngressController extends pulumi.ComponentResource {
+  readonly className = "nginx";
+  readonly clusterIssuer?: string;
+  readonly url: pulumi.Output<string>;
+  readonly chart: k8s.helm.v4.Chart;
+
+  constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiosk:platform:IngressController", name, {}, opts);
+    const { config, cloud } = args;
+    // The controller binds ports and needs NET_BIND_SERVICE, which "baseline" allows and "restricted" does not.
+    const namespace = platformNamespace(`${name}-ingress`, platformNamespaces.ingress, "baseline", { parent: this });
+    const local = cloud.ingress.serviceType === "NodePort";
+    this.chart = upstreamChart(
+      `${name}-ingress-nginx`,
+      upstreamCharts.ingressNginx,
+      "ingress-nginx",
+      platformNamespaces.ingress,
+      {
+        controller: {
+          ingressClassResource: { name: this.className, default: false },
+          allowSnippetAnnotations: false,
+          service: {
+            type: cloud.ingress.serviceType,
+            annotations: cloud.ingress.loadBalancerServiceAnnotations,
+            // Keeps client addresses and skips a second hop through another node.
+            ...(local ? { nodePorts: { http: localHttpNodePort } } : { externalTrafficPolicy: "Local" }),
+          },
+          resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+        },
+      },
+      { parent: this, dependsOn: [namespace] },
+    );
+
+    if (config.components.tls) {
+      const certManagerNamespace = platformNamespace(`${name}-cert-manager`, platformNamespaces.certManager, "restricted", { parent: this });
+      const certManager = upstreamChart(
+        `${name}-cert-manager`,
+        upstreamCharts.certManager,
+        "cert-manager",
+        platformNamespaces.certManager,
+        { crds: { enabled: true }, resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } } },
+        { parent: this, dependsOn: [certManagerNamespace] },
+      );
+      new k8s.apiextensions.CustomResource(
+        `${name}-letsencrypt`,
+        {
+          apiVersion: "cert-manager.io/v1",
+          kind: "ClusterIssuer",
+          metadata: { name: letsEncryptIssuer },
+          spec: {
+            acme: {
+              email: config.acmeEmail,
+              server: "https://acme-v02.api.letsencrypt.org/directory",
+              privateKeySecretRef: { name: "letsencrypt-account-key" },
+              solvers: [{ http01: { ingress: { ingressClassName: this.className } } }],
+            },
+          },
+        },
+        { parent: this, dependsOn: [certManager, this.chart] },
+      );
+      this.clusterIssuer = letsEncryptIssuer;
+    }
+
+    if (config.domain) {
+      this.url = pulumi.output(`${config.components.tls ? "https" : "http"}://${config.domain}`);
+    } else if (local) {
+      this.url = pulumi.output(`http://localhost:${localHttpNodePort}`);
+    } else {
+      const service = k8s.core.v1.Service.get(`${name}-ingress-nginx-controller`, `${platformNamespaces.ingress}/ingress-nginx-controller`, {
+        parent: this,
+        dependsOn: [this.chart],
+      });
+      this.url = service.status.apply((status) => {
+        const address = status?.loadBalancer?.ingress?.[0];
+        return address ? `http://${address.hostname ?? address.ip}` : "";
+      });
+    }
+    this.registerOutputs({ url: this.url });
+  }
+}

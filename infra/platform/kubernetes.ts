@@ -1,0 +1,51 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { kioskNamespace } from "../kiosk-contract";
+import { UpstreamChart } from "../upstream-charts";
+
+/** Container environment in the order given, from a plain record. */
+export function envList(env: Readonly<Record<string, pulumi.Input<string>>>): k8s.types.input.core.v1.EnvVar[] {
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
+/** Our own charts in charts/, by folder name. */
+export type OwnChartName = "redis" | "tf-serving" | "frontend" | "consumers" | "redis-janitor";
+
+/**
+ * Installs one of our charts into the Kiosk namespace. The path is relative to the project folder,
+ * where `pulumi up` runs, so that state does not record a machine-specific path.
+ */
+export function ownChart(name: string, chart: OwnChartName, values: pulumi.Input<Record<string, unknown>>, opts: pulumi.ComponentResourceOptions): k8s.helm.v4.Chart {
+  return new k8s.helm.v4.Chart(name, { chart: `charts/${chart}`, name: chart, namespace: kioskNamespace, values }, opts);
+}
+
+/** Installs a pinned upstream chart as release `release` in `namespace`. */
+export function upstreamChart(
+  name: string,
+  pin: UpstreamChart,
+  release: string,
+  namespace: pulumi.Input<string>,
+  values: pulumi.Input<Record<string, unknown>>,
+  opts: pulumi.ComponentResourceOptions,
+): k8s.helm.v4.Chart {
+  return new k8s.helm.v4.Chart(name, { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo }, name: release, namespace, values }, opts);
+}
+
+/** A namespace for a piece of the platform, labelled for Pod Security admission at `level`. */
+export function platformNamespace(name: string, namespace: string, level: "privileged" | "baseline" | "restricted", opts: pulumi.CustomResourceOptions): k8s.core.v1.Namespace {
+  return new k8s.core.v1.Namespace(
+    name,
+    {
+      metadata: {
+        name: namespace,
+        labels: {
+          "pod-security.kubernetes.io/enforce": level,
+          "pod-security.kubernetes.io/enforce-version": "latest",
+          "pod-security.kubernetes.io/warn": "restricted",
+          "pod-security.kubernetes.io/audit": "restricted",
+        },
+      },
+    },
+    opts,
+  );
+}

@@ -1,0 +1,46 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { processingKeyPattern, redisService } from "../kiosk-contract";
+import { upstreamImages } from "../upstream-charts";
+import { ownChart } from "./kubernetes";
+
+export interface RedisArgs {
+  readonly queues: readonly string[];
+  readonly storageGi: number;
+  readonly storageClassName?: string;
+}
+
+/** Every job in flight, whatever its queue: what keeps TF-Serving up. */
+export const allInFlightPattern = "processing-*";
+
+/**
+ * The Kiosk's queue: Valkey (the maintained, BSD-licensed Redis) with Sentinel, from our own chart,
+ * and the exporter that publishes queue depth and in-flight jobs for KEDA and Prometheus.
+ */
+export class Redis extends pulumi.ComponentResource {
+  readonly chart: k8s.helm.v4.Chart;
+  readonly values: Record<string, unknown>;
+
+  constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiosk:platform:Redis", name, {}, opts);
+    this.values = {
+      image: upstreamImages.valkey,
+      replicas: redisService.replicas,
+      masterSet: redisService.sentinelMasterSet,
+      quorum: Math.floor(redisService.replicas / 2) + 1,
+      persistence: { size: `${args.storageGi}Gi`, storageClassName: args.storageClassName ?? "" },
+      resources: {
+        redis: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        sentinel: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+      },
+      exporter: {
+        image: upstreamImages.redisExporter,
+        checkSingleKeys: [...args.queues],
+        countKeys: [...args.queues.map(processingKeyPattern), allInFlightPattern],
+        resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+      },
+    };
+    this.chart = ownChart(name, "redis", this.values, { parent: this });
+    this.registerOutputs({});
+  }
+}
