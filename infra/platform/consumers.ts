@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
-import { consumerEnv, consumersOf, ConsumerSpec, redisService } from "../kiosk-contract";
+import { consumerEnv, consumersOf, ConsumerSpec, redisService, tfServingService } from "../kiosk-contract";
 import { CloudLayer } from "../seam";
 import { envList, ownChart } from "./kubernetes";
 import { splitImage } from "./tf-serving";
@@ -39,9 +39,11 @@ export class Consumers extends pulumi.ComponentResource {
         tolerations: cloud.consumerPlacement.tolerations,
         serviceAccount: { name: identity.serviceAccountName, annotations: identity.serviceAccountAnnotations },
         redis: { host: redisService.name, port: redisService.sentinelPort },
+        tfServing: { host: tfServingService.name, port: tfServingService.grpcPort },
         consumers: this.consumers.map((consumer) => ({
           name: consumer.name,
           queue: consumer.queue,
+          waitForTfServing: consumer.env.CONSUMER_TYPE !== "zip",
           env: envList(consumer.env),
           resources: consumer.env.CONSUMER_TYPE === "zip" ? consumerResources.zip : consumerResources.job,
         })),

@@ -80,6 +80,12 @@ export class KioskNamespace extends pulumi.ComponentResource {
       policyTypes: ["Ingress"],
       ingress: [{ from: [inNamespace(platformNamespaces.ingress)], ports: tcp(frontendService.port) }],
     });
+    // cert-manager proves the domain through a solver pod it starts next to the Ingress, reached through the controller.
+    policy("allow-acme-http01-solver", {
+      podSelector: { matchLabels: { "acme.cert-manager.io/http01-solver": "true" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [inNamespace(platformNamespaces.ingress)], ports: tcp(8089) }],
+    });
 
     // Buckets, cloud metadata/identity endpoints and the Kubernetes API have no stable in-cluster
     // address; only the workloads that need them get HTTPS (and the metadata ports) to the outside.
