@@ -27,6 +27,7 @@ export class TfServing extends pulumi.ComponentResource {
     const { config, cloud } = args;
     const gpu = cloud.gpuPlacement;
     this.gpusPerPod = gpu ? 1 : 0;
+    if (!gpu) pulumi.log.info("TF-Serving runs on CPU: this cluster has no GPU pool, so inference is slow but the whole path works.", this);
     this.maxReplicas = gpu ? config.gpu.maxNodes * config.gpu.countPerNode : 1;
     const identity = cloud.bucket.identityFor("tfServing");
     const [repository, tag] = splitImage(config.images.tfServing);
