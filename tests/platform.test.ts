@@ -1,0 +1,479 @@
+/**
+ * The platform on each stack: our charts rendered with real helm using the values the program
+ * passes, every object validated against the Kubernetes schemas, and the wiring the Kiosk's images
+ * depend on checked object by object.
+ */
+import * as path from "path";
+import { allObjects, KubernetesObject, renderGraph, RenderedStack } from "../scripts/render";
+import { evaluateStack, projectRoot, StackGraph } from "./harness/stack";
+import { mockLoadBalancerIp } from "./mocks/kubernetes";
+import { helmLint } from "./support/helm";
+import { validateAgainstKubernetesSchemas } from "./support/kube-schema";
+import { envOf, find, matches, PodTemplateOwner, podTemplateOwners } from "./support/kubernetes-objects";
+import { mayConnect } from "./support/network-policy";
+
+const gpuTaint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
+const gpuPoolLabel = ["kiosk.deepcell.org/pool", "gpu"] as const;
+const kiosk = "deepcell";
+// The aws and gcp cloud layers are still placeholders (issues 3 and 4): without their cloud env,
+// identity annotations and node pools these same tests fail there, so they join when those land.
+const stacksWithCloudLayer = ["local"];
+
+describe.each(stacksWithCloudLayer)("the platform on the %s stack", (stack) => {
+  let graph: StackGraph;
+  let rendered: RenderedStack;
+  let objects: KubernetesObject[];
+  let kioskObjects: KubernetesObject[];
+
+  beforeAll(async () => {
+    graph = await evaluateStack(stack);
+    rendered = renderGraph(graph);
+    objects = allObjects(rendered);
+    kioskObjects = objects.filter((o) => o.metadata?.namespace === kiosk);
+  });
+
+  const workloads = () => podTemplateOwners(kioskObjects);
+  const workload = (name: string) => {
+    const found = workloads().find((w) => w.name === name);
+    if (!found) throw new Error(`no workload ${name}; have ${workloads().map((w) => w.name).join(", ")}`);
+    return found;
+  };
+  const mainContainer = (name: string) => workload(name).podSpec.containers[0];
+
+  describe("charts and objects", () => {
+    it("installs every one of our charts, each lint-clean with the values the program passes", () => {
+      expect(rendered.ownCharts.map((c) => c.chart).sort()).toEqual(["charts/consumers", "charts/frontend", "charts/redis", "charts/redis-janitor", "charts/tf-serving"]);
+      for (const chart of rendered.ownCharts) {
+        expect(() => helmLint(path.join(projectRoot, chart.chart), chart.values)).not.toThrow();
+        expect(chart.namespace).toBe(kiosk);
+      }
+    });
+
+    it("validates every rendered and directly created object against the Kubernetes schemas", () => {
+      expect(objects.length).toBeGreaterThan(40);
+      expect(validateAgainstKubernetesSchemas(objects)).toEqual([]);
+    });
+
+    it("pins every upstream chart to an exact version from its own repository", () => {
+      const names = rendered.upstreamCharts.map((c) => c.chart).sort();
+      expect(names).toEqual(expect.arrayContaining(["ingress-nginx", "keda"]));
+      for (const chart of rendered.upstreamCharts) {
+        expect(chart.version).toMatch(/^v?\d+\.\d+\.\d+$/);
+        expect(chart.repo).toMatch(/^(https:\/\/|oci:\/\/)/);
+      }
+    });
+
+    it("labels the Kiosk namespace for Pod Security admission", () => {
+      const namespace = find(objects, "Namespace", kiosk);
+      expect(namespace.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("baseline");
+      expect(namespace.metadata.labels["pod-security.kubernetes.io/warn"]).toBe("restricted");
+    });
+  });
+
+  describe("the contract of the Kiosk's images (../shared/kiosk-contract.md), env by env", () => {
+    it("runs the published images at the configured tags", () => {
+      expect(mainContainer("frontend").image).toBe("vanvalenlab/kiosk-frontend:0.11.3");
+      expect(mainContainer("segmentation-consumer").image).toBe("vanvalenlab/kiosk-redis-consumer:0.17.2");
+      expect(mainContainer("tf-serving").image).toBe("vanvalenlab/kiosk-tf-serving:0.6.0");
+      expect(workload("tf-serving").podSpec.initContainers[0].image).toBe("vanvalenlab/kiosk-tf-serving-config-writer:0.5.0");
+      expect(mainContainer("redis-janitor").image).toBe("vanvalenlab/kiosk-redis-janitor:0.9.0");
+    });
+
+    it("gives the frontend its port, Redis through Sentinel, prefixes, job types and bucket", () => {
+      const env = envOf(mainContainer("frontend"));
+      expect(env).toMatchObject({
+        PORT: "8080",
+        REDIS_HOST: "redis",
+        REDIS_PORT: "26379",
+        REDIS_SENTINEL: "true",
+        MODEL_PREFIX: "models/",
+        UPLOAD_PREFIX: "uploads/",
+        JOB_TYPES: "segmentation,mesmer,caliban,polaris,spot",
+        STORAGE_BUCKET: graph.outputs.bucket,
+      });
+      expect(mainContainer("frontend").ports).toEqual([{ name: "http", containerPort: 8080 }]);
+      if (stack === "gcp") expect(env.GCLOUD_PROJECT_ID).toBe("deepcell-kiosk");
+      if (stack === "aws") expect(env.AWS_REGION).toBe("us-west-2");
+    });
+
+    it("gives every consumer its queue, type, Redis, TF-Serving, timeouts, models and bucket", () => {
+      const common = {
+        REDIS_HOST: "redis",
+        REDIS_PORT: "26379",
+        TF_HOST: "tf-serving",
+        TF_PORT: "8500",
+        STORAGE_BUCKET: graph.outputs.bucket,
+        INTERVAL: "1",
+        EMPTY_QUEUE_TIMEOUT: "5",
+        GRPC_TIMEOUT: "20",
+        GRPC_BACKOFF: "3",
+        MAX_RETRY: "5",
+        REDIS_TIMEOUT: "3",
+        TF_MIN_MODEL_SIZE: "128",
+        NUCLEAR_MODEL: "NuclearSegmentation:75",
+        CYTOPLASM_MODEL: "CytoplasmSegmentation:5",
+        PHASE_MODEL: "CytoplasmSegmentation:5",
+        MESMER_MODEL: "MultiplexSegmentation:9",
+        TRACKING_MODEL: "NuclearTrackingInf:75",
+        NEIGHBORHOOD_ENCODER: "NuclearTrackingNE:75",
+        POLARIS_MODEL: "SpotDetection:3",
+      };
+      for (const jobType of ["segmentation", "mesmer", "caliban", "polaris", "spot"]) {
+        const batch = jobType === "mesmer" ? "8" : "32";
+        const env = envOf(mainContainer(`${jobType}-consumer`));
+        expect(env).toMatchObject({ ...common, QUEUE: jobType, CONSUMER_TYPE: jobType, TF_MAX_BATCH_SIZE: batch });
+        // The image's zip consumer reads <QUEUE>-zip itself: it is given the job type.
+        const zipEnv = envOf(mainContainer(`${jobType}-zip-consumer`));
+        expect(zipEnv).toMatchObject({ ...common, QUEUE: jobType, CONSUMER_TYPE: "zip" });
+        if (stack === "gcp") expect(env.GKE_COMPUTE_ZONE).toBe("us-central1-a");
+        if (stack === "aws") expect(env.AWS_REGION).toBe("us-west-2");
+      }
+    });
+
+    it("runs one consumer per queue and per -zip queue, exactly the queues of JOB_TYPES", () => {
+      const jobTypes = envOf(mainContainer("frontend")).JOB_TYPES.split(",");
+      const consumers = workloads().filter((w) => w.labels["app.kubernetes.io/component"] === "consumer");
+      expect(consumers.map((c) => c.name).sort()).toEqual(jobTypes.flatMap((t) => [`${t}-consumer`, `${t}-zip-consumer`]).sort());
+      expect(consumers.map((c) => c.labels["kiosk.deepcell.org/queue"]).sort()).toEqual(jobTypes.flatMap((t) => [t, `${t}-zip`]).sort());
+    });
+
+    it("drives consumers and the frontend from the configured job types", async () => {
+      const custom = renderGraph(await evaluateStack(stack, { "kiosk:jobTypes": ["mesmer", "polaris"] }));
+      const customObjects = allObjects(custom);
+      const consumers = podTemplateOwners(customObjects).filter((w) => w.labels["app.kubernetes.io/component"] === "consumer");
+      expect(consumers.map((c) => c.name).sort()).toEqual(["mesmer-consumer", "mesmer-zip-consumer", "polaris-consumer", "polaris-zip-consumer"]);
+      const frontend = podTemplateOwners(customObjects).find((w) => w.name === "frontend");
+      expect(envOf(frontend!.podSpec.containers[0]).JOB_TYPES).toBe("mesmer,polaris");
+      const janitor = podTemplateOwners(customObjects).find((w) => w.name === "redis-janitor");
+      expect(envOf(janitor!.podSpec.containers[0]).QUEUES).toBe("mesmer,polaris");
+    });
+
+    it("configures TF-Serving's ports, batching, monitoring and model config writer", () => {
+      const tf = workload("tf-serving");
+      const env = envOf(tf.podSpec.containers[0]);
+      expect(env).toMatchObject({
+        PORT: "8500",
+        REST_API_PORT: "8501",
+        ENABLE_BATCHING: "true",
+        MAX_BATCH_SIZE: "32",
+        BATCH_TIMEOUT_MICROS: "0",
+        MAX_ENQUEUED_BATCHES: "512",
+        REST_API_TIMEOUT: "30000",
+        MODEL_PREFIX: "models",
+        MODEL_CONFIG_FILE: "/config/models.conf",
+        PROMETHEUS_MONITORING_PATH: "/monitoring/prometheus/metrics",
+        STORAGE_BUCKET: "gs://deepcell-models",
+      });
+      expect(envOf(tf.podSpec.initContainers[0])).toMatchObject({ MODEL_PREFIX: "models", STORAGE_BUCKET: "gs://deepcell-models", MODEL_CONFIG_FILE: "/config/models.conf" });
+      const mounts = (c: { volumeMounts: { mountPath: string }[] }) => c.volumeMounts.map((m) => m.mountPath);
+      expect(mounts(tf.podSpec.initContainers[0])).toContain("/config");
+      expect(mounts(tf.podSpec.containers[0])).toContain("/config");
+      expect(tf.podSpec.containers[0].ports.map((p: { containerPort: number }) => p.containerPort).sort()).toEqual([8500, 8501]);
+      expect(tf.podSpec.containers[0].readinessProbe.httpGet).toEqual({ path: "/monitoring/prometheus/metrics", port: "rest" });
+      expect(tf.object.spec.replicas).toBe(0);
+    });
+
+    it("gives the janitor its queues and only pod access in its own namespace", () => {
+      expect(envOf(mainContainer("redis-janitor"))).toMatchObject({ QUEUES: "segmentation,mesmer,caliban,polaris,spot", INTERVAL: "5", REDIS_HOST: "redis", REDIS_PORT: "26379" });
+      const role = find(kioskObjects, "Role", "redis-janitor");
+      expect(role.rules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "delete"] }]);
+      const binding = find(kioskObjects, "RoleBinding", "redis-janitor");
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: workload("redis-janitor").podSpec.serviceAccountName, namespace: kiosk }]);
+      expect(objects.some((o) => o.kind === "ClusterRoleBinding" && JSON.stringify(o).includes("redis-janitor"))).toBe(false);
+    });
+  });
+
+  describe("wiring", () => {
+    it("points every *_HOST/*_PORT pair at a Service in the namespace that exposes that port", () => {
+      const services = kioskObjects.filter((o) => o.kind === "Service");
+      let checked = 0;
+      for (const w of workloads()) {
+        for (const container of [...w.podSpec.containers, ...(w.podSpec.initContainers ?? [])]) {
+          const env = envOf(container);
+          for (const prefix of ["REDIS", "TF"]) {
+            if (!env[`${prefix}_HOST`]) continue;
+            const service = services.find((s) => s.metadata.name === env[`${prefix}_HOST`]);
+            expect(service).toBeDefined();
+            expect(service!.spec.ports.map((p: { port: number }) => String(p.port))).toContain(env[`${prefix}_PORT`]);
+            checked++;
+          }
+        }
+      }
+      expect(checked).toBeGreaterThanOrEqual(12);
+    });
+
+    it("selects running pods with every Service, on ports those pods declare", () => {
+      for (const service of kioskObjects.filter((o) => o.kind === "Service")) {
+        const backends = workloads().filter((w) => matches(service.spec.selector, w.labels));
+        expect({ service: service.metadata.name, backends: backends.length }).toEqual({ service: service.metadata.name, backends: expect.any(Number) });
+        expect(backends.length).toBeGreaterThan(0);
+        const declared = backends.flatMap((b) => b.podSpec.containers.flatMap((c: { ports?: { name: string }[] }) => (c.ports ?? []).map((p) => p.name)));
+        for (const port of service.spec.ports) expect(declared).toContain(port.targetPort);
+      }
+    });
+
+    it("points Redis clients at Sentinel with the master set the chart configures", () => {
+      const redisChart = rendered.ownCharts.find((c) => c.chart === "charts/redis")!;
+      const scaledObjects = kioskObjects.filter((o) => o.kind === "ScaledObject");
+      const sentinelTriggers = scaledObjects.flatMap((s) => s.spec.triggers).filter((t: { type: string }) => t.type === "redis-sentinel");
+      expect(sentinelTriggers.length).toBeGreaterThan(0);
+      for (const trigger of sentinelTriggers) {
+        expect(trigger.metadata.sentinelMaster).toBe(redisChart.values.masterSet);
+        expect(trigger.metadata.addresses).toBe("redis.deepcell.svc.cluster.local:26379");
+      }
+    });
+
+    it("targets an existing Deployment with every ScaledObject, and reads metrics the exporter publishes", () => {
+      const scaledObjects = kioskObjects.filter((o) => o.kind === "ScaledObject");
+      const deployments = kioskObjects.filter((o) => o.kind === "Deployment").map((d) => d.metadata.name);
+      expect(scaledObjects.map((s) => s.spec.scaleTargetRef.name).sort()).toEqual([...deployments.filter((d) => d.endsWith("consumer")), "tf-serving"].sort());
+      const exporterEnv = envOf(mainContainer("redis-exporter"));
+      const countedPatterns = exporterEnv.REDIS_EXPORTER_COUNT_KEYS.split(",");
+      const exporterService = find(kioskObjects, "Service", "redis-exporter");
+      for (const trigger of scaledObjects.flatMap((s) => s.spec.triggers).filter((t: { type: string }) => t.type === "metrics-api")) {
+        const url = new URL(trigger.metadata.url);
+        expect(url.hostname).toBe("redis-exporter.deepcell.svc.cluster.local");
+        expect(exporterService.spec.ports.map((p: { port: number }) => String(p.port))).toContain(url.port);
+        const pattern = /^redis_keys_count\{key="(.+)"\}$/.exec(trigger.metadata.valueLocation)?.[1];
+        expect(countedPatterns).toContain(pattern);
+      }
+    });
+
+    it("starts TF-Serving from zero on any queue's work and keeps it while jobs are in flight", () => {
+      const tf = find(kioskObjects, "ScaledObject", "tf-serving").spec;
+      expect(tf.minReplicaCount).toBe(0);
+      expect(tf.pollingInterval).toBeLessThanOrEqual(10);
+      expect(tf.cooldownPeriod).toBeGreaterThanOrEqual(300);
+      const queues = ["segmentation", "mesmer", "caliban", "polaris", "spot"].flatMap((q) => [q, `${q}-zip`]);
+      const listed = tf.triggers.filter((t: { type: string }) => t.type === "redis-sentinel").map((t: { metadata: { listName: string } }) => t.metadata.listName);
+      expect(listed.sort()).toEqual(queues.sort());
+      for (const t of tf.triggers) expect(t.metadata.activationListLength ?? t.metadata.activationTargetValue).toBe("0");
+      const inFlight = tf.triggers.find((t: { type: string }) => t.type === "metrics-api");
+      expect(inFlight.metadata.valueLocation).toBe('redis_keys_count{key="processing-*"}');
+      const expectedMax = stack === "local" ? 1 : graph.config.gpu.maxNodes * graph.config.gpu.countPerNode;
+      expect(tf.maxReplicaCount).toBe(expectedMax);
+    });
+
+    it("scales each consumer on its own queue and its own jobs in flight", () => {
+      for (const consumer of workloads().filter((w) => w.labels["app.kubernetes.io/component"] === "consumer")) {
+        const queue = consumer.labels["kiosk.deepcell.org/queue"];
+        const spec = find(kioskObjects, "ScaledObject", consumer.name).spec;
+        expect(spec.minReplicaCount).toBe(0);
+        expect(spec.triggers.find((t: { type: string }) => t.type === "redis-sentinel").metadata.listName).toBe(queue);
+        expect(spec.triggers.find((t: { type: string }) => t.type === "metrics-api").metadata.valueLocation).toBe(`redis_keys_count{key="processing-${queue}:*"}`);
+      }
+    });
+
+    it("holds job consumers until TF-Serving answers, so a cold GPU node does not fail jobs", () => {
+      for (const consumer of workloads().filter((w) => w.labels["app.kubernetes.io/component"] === "consumer")) {
+        const waits = (consumer.podSpec.initContainers ?? []).find((c: { name: string }) => c.name === "wait-for-tf-serving");
+        const env = envOf(consumer.podSpec.containers[0]);
+        if (env.CONSUMER_TYPE === "zip") {
+          expect(waits).toBeUndefined();
+        } else {
+          expect(waits.command.join(" ")).toContain(`('${env.TF_HOST}', ${env.TF_PORT})`);
+        }
+      }
+    });
+
+    it("puts only TF-Serving on the GPU pool, with the GPU toleration, selector and request", () => {
+      const tolerates = (w: PodTemplateOwner) =>
+        (w.podSpec.tolerations ?? []).some((t: { key: string; effect: string }) => t.key === gpuTaint.key && t.effect === gpuTaint.effect);
+      const selectsGpu = (w: PodTemplateOwner) => w.podSpec.nodeSelector?.[gpuPoolLabel[0]] === gpuPoolLabel[1];
+      const requestsGpu = (w: PodTemplateOwner) =>
+        w.podSpec.containers.some((c: { resources?: { limits?: Record<string, unknown> } }) => c.resources?.limits?.["nvidia.com/gpu"] !== undefined);
+      for (const w of podTemplateOwners(objects)) {
+        const isTf = w.name === "tf-serving";
+        const expected = isTf && stack !== "local";
+        expect({ workload: w.name, tolerates: tolerates(w), selects: selectsGpu(w), requests: requestsGpu(w) }).toEqual({
+          workload: w.name,
+          tolerates: expected,
+          selects: expected,
+          requests: expected,
+        });
+      }
+    });
+
+    it("places consumers on the consumer pool in the clouds, anywhere on a local cluster", () => {
+      for (const consumer of workloads().filter((w) => w.labels["app.kubernetes.io/component"] === "consumer")) {
+        if (stack === "local") {
+          expect(consumer.podSpec.nodeSelector ?? {}).toEqual({});
+        } else {
+          expect(consumer.podSpec.nodeSelector).toEqual({ consumer: "yes" });
+          expect(consumer.podSpec.tolerations).toEqual([{ key: "consumer", operator: "Equal", value: "yes", effect: "NoSchedule" }]);
+        }
+      }
+    });
+
+    it("gives every pod that uses the bucket a service account the cloud layer granted", () => {
+      const granted = { frontend: "kiosk-frontend", consumer: "kiosk-consumer", tfServing: "kiosk-tf-serving" };
+      const bucketUsers = workloads().filter((w) => w.podSpec.containers.some((c: Record<string, unknown>) => envOf(c).STORAGE_BUCKET));
+      expect(bucketUsers.length).toBe(12);
+      for (const w of bucketUsers) {
+        const account = w.podSpec.serviceAccountName;
+        expect(Object.values(granted)).toContain(account);
+        const serviceAccount = find(kioskObjects, "ServiceAccount", account);
+        if (stack === "gcp") expect(serviceAccount.metadata.annotations?.["iam.gke.io/gcp-service-account"]).toMatch(/@deepcell-kiosk\.iam\.gserviceaccount\.com$/);
+        for (const c of w.podSpec.containers) expect(Object.keys(envOf(c)).filter((k) => /SECRET|ACCESS_KEY/.test(k)).length).toBe(stack === "local" ? 2 : 0);
+      }
+    });
+  });
+
+  describe("security and resources", () => {
+    it("sets requests, limits and a locked-down securityContext on every container", () => {
+      for (const w of workloads()) {
+        for (const c of [...w.podSpec.containers, ...(w.podSpec.initContainers ?? [])]) {
+          const where = `${w.name}/${c.name}`;
+          expect({ where, requests: Object.keys(c.resources?.requests ?? {}).sort() }).toEqual({ where, requests: expect.arrayContaining(["cpu", "memory"]) });
+          expect({ where, limits: Object.keys(c.resources?.limits ?? {}) }).toEqual({ where, limits: expect.arrayContaining(["memory"]) });
+          expect({ where, escalation: c.securityContext?.allowPrivilegeEscalation, drop: c.securityContext?.capabilities?.drop }).toEqual({ where, escalation: false, drop: ["ALL"] });
+          expect(c.securityContext?.privileged).not.toBe(true);
+        }
+        expect(w.podSpec.securityContext?.seccompProfile?.type).toBe("RuntimeDefault");
+      }
+    });
+
+    it("probes every long-running container", () => {
+      for (const w of workloads()) {
+        for (const c of w.podSpec.containers) expect({ container: `${w.name}/${c.name}`, probed: Boolean(c.livenessProbe || c.readinessProbe) }).toEqual({ container: `${w.name}/${c.name}`, probed: true });
+      }
+    });
+
+    it("runs Redis and its exporter as non-root with read-only root file systems", () => {
+      for (const name of ["redis", "redis-exporter"]) {
+        const w = workload(name);
+        expect(w.podSpec.securityContext.runAsNonRoot).toBe(true);
+        for (const c of w.podSpec.containers) expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+      }
+    });
+
+    it("keeps Redis as three Sentinel members with AOF on a volume, a disruption budget and spread", () => {
+      const set = find(kioskObjects, "StatefulSet", "redis");
+      expect(set.spec.replicas).toBe(3);
+      expect(set.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${graph.config.redisStorageGi}Gi`);
+      expect(set.spec.persistentVolumeClaimRetentionPolicy.whenDeleted).toBe("Delete");
+      expect(set.spec.template.spec.affinity.podAntiAffinity).toBeDefined();
+      expect(find(kioskObjects, "ConfigMap", "redis-scripts").data["configure.sh"]).toMatch(/appendonly yes/);
+      expect(find(kioskObjects, "PodDisruptionBudget", "redis").spec.maxUnavailable).toBe(1);
+      expect(find(kioskObjects, "Service", "redis").spec.ports.map((p: { port: number }) => p.port)).toEqual([6379, 26379]);
+    });
+
+    const endpoint = (namespace: string, labels: Record<string, string>) => ({ namespace, labels });
+    const podOf = (name: string) => endpoint(kiosk, workload(name).labels);
+
+    it("allows exactly the connections each service needs, and denies the rest", () => {
+      const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+      const kubeDns = endpoint("kube-system", { "k8s-app": "kube-dns" });
+      expect(mayConnect(policies, podOf("segmentation-consumer"), podOf("tf-serving"), 8500)).toBe(true);
+      expect(mayConnect(policies, podOf("segmentation-consumer"), podOf("redis"), 26379)).toBe(true);
+      expect(mayConnect(policies, podOf("frontend"), podOf("redis"), 26379)).toBe(true);
+      expect(mayConnect(policies, podOf("redis"), podOf("redis"), 6379)).toBe(true);
+      expect(mayConnect(policies, podOf("redis-exporter"), podOf("redis"), 6379)).toBe(true);
+      expect(mayConnect(policies, podOf("frontend"), kubeDns, 53, "UDP")).toBe(true);
+      expect(mayConnect(policies, endpoint("ingress-nginx", { "app.kubernetes.io/name": "ingress-nginx" }), podOf("frontend"), 8080)).toBe(true);
+      expect(mayConnect(policies, endpoint("keda", { app: "keda-operator" }), podOf("redis-exporter"), 9121)).toBe(true);
+      expect(mayConnect(policies, endpoint("keda", { app: "keda-operator" }), podOf("redis"), 26379)).toBe(true);
+      expect(mayConnect(policies, endpoint("monitoring", { app: "prometheus" }), podOf("tf-serving"), 8501)).toBe(true);
+
+      expect(mayConnect(policies, endpoint("ingress-nginx", {}), endpoint(kiosk, { "acme.cert-manager.io/http01-solver": "true" }), 8089)).toBe(true);
+
+      expect(mayConnect(policies, podOf("frontend"), podOf("tf-serving"), 8500)).toBe(false);
+      expect(mayConnect(policies, endpoint("ingress-nginx", {}), podOf("redis"), 6379)).toBe(false);
+      expect(mayConnect(policies, endpoint("default", {}), podOf("frontend"), 8080)).toBe(false);
+      expect(mayConnect(policies, podOf("redis"), podOf("frontend"), 8080)).toBe(false);
+    });
+  });
+
+  describe("the portal address", () => {
+    it("is the load balancer's address in the clouds and the NodePort locally", () => {
+      expect(graph.outputs.url).toBe(stack === "local" ? "http://localhost:30080" : `http://${mockLoadBalancerIp}`);
+      const ingressValues = rendered.upstreamCharts.find((c) => c.chart === "ingress-nginx")!.values as { controller: { service: { type: string } } };
+      expect(ingressValues.controller.service.type).toBe(stack === "local" ? "NodePort" : "LoadBalancer");
+    });
+
+    it("accepts 1 GiB uploads", () => {
+      expect(find(kioskObjects, "Ingress", "frontend").metadata.annotations["nginx.ingress.kubernetes.io/proxy-body-size"]).toBe("1g");
+    });
+  });
+});
+
+describe("TLS for the portal", () => {
+  it("issues a Let's Encrypt certificate for the configured domain through cert-manager", async () => {
+    const graph = await evaluateStack("gcp", { "kiosk:tls": true, "kiosk:domain": "kiosk.example.org", "kiosk:acmeEmail": "ops@example.org" });
+    const rendered = renderGraph(graph);
+    const objects = allObjects(rendered);
+    expect(graph.outputs.url).toBe("https://kiosk.example.org");
+    expect(rendered.upstreamCharts.map((c) => c.chart)).toContain("cert-manager");
+    const issuer = find(objects, "ClusterIssuer", "letsencrypt");
+    expect(issuer.spec.acme.email).toBe("ops@example.org");
+    const ingress = find(objects, "Ingress", "frontend");
+    expect(ingress.metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
+    expect(ingress.spec.tls).toEqual([{ hosts: ["kiosk.example.org"], secretName: "frontend-tls" }]);
+    expect(ingress.spec.rules[0].host).toBe("kiosk.example.org");
+    expect(validateAgainstKubernetesSchemas(objects)).toEqual([]);
+  });
+
+  it("installs no cert-manager when TLS is off", async () => {
+    const graph = await evaluateStack("gcp");
+    expect(renderGraph(graph).upstreamCharts.map((c) => c.chart)).not.toContain("cert-manager");
+    expect(graph.ofType("kubernetes:cert-manager.io/v1:ClusterIssuer")).toHaveLength(0);
+  });
+});
+
+describe("order of creation and destruction", () => {
+  const nodePoolTypes: Record<string, string> = { aws: "aws:eks/nodeGroup:NodeGroup", gcp: "gcp:container/nodePool:NodePool", local: "kubernetes:batch/v1:Job" };
+
+  it.each(stacksWithCloudLayer)("puts every platform resource on %s after the cloud layer is ready, so destroy removes it first", async (stack) => {
+    const graph = await evaluateStack(stack);
+    const ready = graph.ofType(nodePoolTypes[stack]).filter((r) => stack !== "local" || r.name.endsWith("object-store-bucket"));
+    expect(ready.length).toBeGreaterThan(0);
+    const platform = graph.one("kiosk:platform:Platform");
+    const platformResources = graph.descendantsOf(platform).filter((r) => r.custom);
+    expect(platformResources.length).toBeGreaterThan(20);
+    for (const resource of platformResources) {
+      for (const pool of ready) expect({ resource: resource.name, after: pool.name, ok: graph.dependsOn(resource, pool) }).toEqual({ resource: resource.name, after: pool.name, ok: true });
+    }
+  });
+});
+
+describe("the local object store", () => {
+  let graph: StackGraph;
+  let objects: KubernetesObject[];
+  beforeAll(async () => {
+    graph = await evaluateStack("local", { "kiosk:bucketRetentionDays": 5 });
+    objects = allObjects(renderGraph(graph));
+  });
+
+  it("creates the bucket with expiry rules for uploads/ and output/ after the configured days", () => {
+    const job = find(objects, "Job", "object-store-bucket");
+    const script = job.spec.template.spec.containers[0].command.join(" ");
+    expect(script).toContain(`mc mb --ignore-existing store/${String(graph.outputs.bucket).replace("s3://", "")}`);
+    for (const prefix of ["uploads/", "output/"]) expect(script).toContain(`--prefix "${prefix}" --expire-days 5`);
+  });
+
+  it("gives the Kiosk's pods a bucket-only user through a secret, never the root credentials", () => {
+    const kioskSecret = graph.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata.namespace === kiosk);
+    expect(kioskSecret).toBeDefined();
+    expect(kioskSecret!.secretInputs.has("stringData")).toBe(true);
+    expect(Object.keys(kioskSecret!.inputs.stringData).sort()).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+    const root = graph.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata.namespace === "object-store");
+    expect(root!.secretInputs.has("stringData")).toBe(true);
+    expect(kioskSecret!.inputs.stringData.AWS_SECRET_ACCESS_KEY).not.toBe(root!.inputs.stringData.MINIO_ROOT_PASSWORD);
+    const consumer = podTemplateOwners(objects).find((w) => w.name === "segmentation-consumer")!;
+    const env = consumer.podSpec.containers[0].env;
+    expect(env.find((e: { name: string }) => e.name === "AWS_SECRET_ACCESS_KEY").valueFrom.secretKeyRef.name).toBe(kioskSecret!.inputs.metadata.name);
+    expect(env.find((e: { name: string }) => e.name === "AWS_ENDPOINT_URL_S3").value).toBe("http://object-store.object-store.svc.cluster.local:9000");
+    for (const secret of objects.filter((o) => o.kind === "Secret")) {
+      for (const value of Object.values<string>(secret.stringData ?? {})) expect(value).toBe("<redacted>");
+    }
+  });
+
+  it("lets the Kiosk's bucket users reach the store, and nothing else in the Kiosk namespace", () => {
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+    const store = { namespace: "object-store", labels: { "app.kubernetes.io/name": "object-store" } };
+    const pod = (name: string) => ({ namespace: kiosk, labels: podTemplateOwners(objects).find((w) => w.name === name)!.labels });
+    expect(mayConnect(policies, pod("segmentation-consumer"), store, 9000)).toBe(true);
+    expect(mayConnect(policies, pod("frontend"), store, 9000)).toBe(true);
+    expect(mayConnect(policies, pod("redis"), store, 9000)).toBe(false);
+  });
+});
