@@ -3,8 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { consumerEnv, consumersOf, ConsumerSpec, redisService, tfServingService } from "../kiosk-contract";
 import { CloudLayer } from "../seam";
-import { envList, ownChart } from "./kubernetes";
-import { splitImage } from "./tf-serving";
+import { envList, ownChart, splitImage } from "./kubernetes";
 
 export interface ConsumersArgs {
   readonly config: KioskConfig;

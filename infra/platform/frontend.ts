@@ -3,8 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { frontendEnv, frontendService, maxUploadSize } from "../kiosk-contract";
 import { CloudLayer } from "../seam";
-import { envList, ownChart } from "./kubernetes";
-import { splitImage } from "./tf-serving";
+import { envList, ownChart, splitImage } from "./kubernetes";
 
 export interface FrontendArgs {
   readonly config: KioskConfig;

@@ -2,8 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { janitorEnv, redisService } from "../kiosk-contract";
-import { envList, ownChart } from "./kubernetes";
-import { splitImage } from "./tf-serving";
+import { envList, ownChart, splitImage } from "./kubernetes";
 
 export interface RedisJanitorArgs {
   readonly config: KioskConfig;

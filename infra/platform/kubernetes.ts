@@ -8,6 +8,12 @@ export function envList(env: Readonly<Record<string, pulumi.Input<string>>>): k8
   return Object.entries(env).map(([name, value]) => ({ name, value }));
 }
 
+/** `repository:tag` into its parts (the config holds full references). */
+export function splitImage(reference: string): [string, string] {
+  const colon = reference.lastIndexOf(":");
+  return [reference.slice(0, colon), reference.slice(colon + 1)];
+}
+
 /** Our own charts in charts/, by folder name. */
 export type OwnChartName = "redis" | "tf-serving" | "frontend" | "consumers" | "redis-janitor";
 

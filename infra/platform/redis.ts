@@ -19,11 +19,10 @@ export const allInFlightPattern = "processing-*";
  */
 export class Redis extends pulumi.ComponentResource {
   readonly chart: k8s.helm.v4.Chart;
-  readonly values: Record<string, unknown>;
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:platform:Redis", name, {}, opts);
-    this.values = {
+    const values = {
       image: upstreamImages.valkey,
       replicas: redisService.replicas,
       masterSet: redisService.sentinelMasterSet,
@@ -40,7 +39,7 @@ export class Redis extends pulumi.ComponentResource {
         resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
       },
     };
-    this.chart = ownChart(name, "redis", this.values, { parent: this });
+    this.chart = ownChart(name, "redis", values, { parent: this });
     this.registerOutputs({});
   }
 }

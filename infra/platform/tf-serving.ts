@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { tfServingEnv, tfServingService } from "../kiosk-contract";
 import { CloudLayer } from "../seam";
-import { envList, ownChart } from "./kubernetes";
+import { envList, ownChart, splitImage } from "./kubernetes";
 
 export interface TfServingArgs {
   readonly config: KioskConfig;
@@ -56,10 +56,4 @@ export class TfServing extends pulumi.ComponentResource {
     );
     this.registerOutputs({});
   }
-}
-
-/** `repository:tag` into its parts (the config holds full references). */
-export function splitImage(reference: string): [string, string] {
-  const colon = reference.lastIndexOf(":");
-  return [reference.slice(0, colon), reference.slice(colon + 1)];
 }
