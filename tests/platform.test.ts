@@ -17,7 +17,7 @@ const gpuPoolLabel = ["kiosk.deepcell.org/pool", "gpu"] as const;
 const kiosk = "deepcell";
 // The aws and gcp cloud layers are still placeholders (issues 3 and 4): without their cloud env,
 // identity annotations and node pools these same tests fail there, so they join when those land.
-const stacksWithCloudLayer = ["local"];
+const stacksWithCloudLayer = ["gcp", "local"];
 
 describe.each(stacksWithCloudLayer)("the platform on the %s stack", (stack) => {
   let graph: StackGraph;

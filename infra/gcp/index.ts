@@ -1,14 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
-import { BucketWorkload, bucketWorkloads } from "../kiosk-contract";
-import { BucketAccess, CloudLayer, consumerPoolPlacement, GpuPlacement, gpuPoolPlacement, IngressSpecifics, Placement, WorkloadIdentity } from "../seam";
+import { BucketWorkload } from "../kiosk-contract";
+import { BucketAccess, CloudLayer, consumerPoolPlacement, GpuPlacement, gpuPoolPlacement, IngressSpecifics, Placement } from "../seam";
+import { GoogleApis } from "./apis";
+import { GcsBucket } from "./bucket";
+import { GkeCluster } from "./cluster";
+import { GkeWorkloadIdentities } from "./identity";
+import { GkeNetwork } from "./network";
 
 export interface GcpCloudArgs {
   readonly config: KioskConfig;
 }
 
-/** The gcp cloud layer (placeholder until the cluster, pools, bucket and identity are built). */
+/** The gcp cloud layer: a private GKE cluster with system, consumer and GPU pools, a private GCS bucket and Workload Identity. */
 export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly cloud = "gcp" as const;
   readonly kubernetesProvider: k8s.Provider;
@@ -17,27 +22,44 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly bucket: BucketAccess;
   readonly gpuPlacement: GpuPlacement;
   readonly consumerPlacement: Placement = consumerPoolPlacement;
-  readonly cloudEnv = {};
+  readonly cloudEnv: Readonly<Record<string, string>>;
   readonly ingress: IngressSpecifics = { loadBalancerServiceAnnotations: {}, serviceType: "LoadBalancer" };
-  readonly readiness: pulumi.Resource[] = [];
+  readonly readiness: pulumi.Resource[];
 
   constructor(name: string, args: GcpCloudArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:gcp:GcpCloud", name, {}, opts);
     const { config } = args;
-    this.kubeconfig = pulumi.secret("");
-    this.kubernetesProvider = new k8s.Provider(`${name}-gcp`, { kubeconfig: this.kubeconfig }, { parent: this });
-    this.clusterName = pulumi.output(config.clusterName);
+    const gcpConfig = config.gcp;
+    if (!gcpConfig) throw new Error("GcpCloud needs the gcp section of the config (kiosk:cloud is gcp)");
+    const project = gcpConfig.project;
+
+    const apis = new GoogleApis(`${name}-apis`, { project }, { parent: this });
+    const afterApis = { parent: this, dependsOn: apis.enabled };
+    const network = new GkeNetwork(`${name}-network`, { project, region: gcpConfig.region }, afterApis);
+    const cluster = new GkeCluster(`${name}-gke`, { config, gcp: gcpConfig, network }, afterApis);
+    const bucket = new GcsBucket(`${name}-bucket`, { config, gcp: gcpConfig }, afterApis);
+    const identities = new GkeWorkloadIdentities(
+      `${name}-identity`,
+      { project, clusterName: config.clusterName, workloadPool: cluster.workloadPool, bucketName: bucket.name, cluster: cluster.cluster },
+      afterApis,
+    );
+
+    this.kubeconfig = cluster.kubeconfig;
+    this.kubernetesProvider = new k8s.Provider(`${name}-gke`, { kubeconfig: this.kubeconfig }, { parent: this });
+    this.clusterName = cluster.cluster.name;
     this.gpuPlacement = gpuPoolPlacement(config.gpu.countPerNode);
-    const bucketName = config.bucket.name ?? `kiosk-${config.stack}`;
-    this.bucket = {
-      name: pulumi.output(bucketName),
-      url: pulumi.output(`gs://${bucketName}`),
-      identityFor: (workload: BucketWorkload): WorkloadIdentity => ({
-        serviceAccountName: bucketWorkloads[workload],
-        serviceAccountAnnotations: {},
-        env: [],
-      }),
+    this.cloudEnv = {
+      // The Kiosk's images read their location from these (the frontend the project, consumers the zone).
+      GCLOUD_PROJECT_ID: project,
+      GKE_COMPUTE_ZONE: gcpConfig.regional ? gcpConfig.region : gcpConfig.zone,
     };
-    this.registerOutputs({ clusterName: this.clusterName });
+    // Workloads start only once their nodes and their identity exist; destroy removes them first.
+    this.readiness = [...cluster.nodePools, ...identities.bindings];
+    this.bucket = {
+      name: bucket.name,
+      url: bucket.url,
+      identityFor: (workload: BucketWorkload) => identities.identityFor(workload),
+    };
+    this.registerOutputs({ clusterName: this.clusterName, bucket: bucket.url });
   }
 }
