@@ -11,6 +11,7 @@ import {
 } from "./config-types";
 import { gpuCatalog } from "./gpu-catalog";
 import { kioskImages } from "./kiosk-contract";
+import { clusterAutoscalerImageTags } from "./upstream-charts";
 
 export * from "./config-types";
 
@@ -131,6 +132,12 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
   const kubernetesVersion = read.string("kubernetesVersion");
   if (kubernetesVersion && !/^1\.\d{2}$/.test(kubernetesVersion)) {
     read.problem("kubernetesVersion", `= "${kubernetesVersion}" must be a minor version such as 1.33`);
+  }
+  if (cloud === "aws" && /^1\.\d{2}$/.test(kubernetesVersion) && !(kubernetesVersion in clusterAutoscalerImageTags)) {
+    read.problem(
+      "kubernetesVersion",
+      `= "${kubernetesVersion}" is not supported on aws (cluster-autoscaler must match it); allowed values: ${Object.keys(clusterAutoscalerImageTags).join(", ")}`,
+    );
   }
   const apiAllowedCidrs = read.stringList("apiAllowedCidrs");
   for (const cidr of apiAllowedCidrs) {

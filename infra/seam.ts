@@ -87,6 +87,8 @@ export const gpuTaint = { key: "nvidia.com/gpu", value: "present", effect: "NoSc
 /** The label and taint of the consumer pool (as in the original Kiosk). */
 export const consumerPoolLabel = { key: "consumer", value: "yes" } as const;
 export const consumerTaint = { key: "consumer", value: "yes", effect: "NoSchedule" } as const;
+/** Label of the always-on system pool, where cluster add-ons such as the node autoscaler run. */
+export const systemPoolLabel = { key: "kiosk.deepcell.org/pool", value: "system" } as const;
 /** Label of the GPU pool that the platform selects on, whatever the cloud names its own labels. */
 export const gpuPoolLabel = { key: "kiosk.deepcell.org/pool", value: "gpu" } as const;
 

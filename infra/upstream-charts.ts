@@ -1,3 +1,6 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
 /**
  * Every third-party Helm chart the program installs, pinned to an exact version, in one place so an
  * upgrade is one reviewed line. Our own charts live in charts/.
@@ -13,7 +16,21 @@ export const upstreamCharts = {
   // ingress-nginx was retired upstream in March 2026 (no further fixes); 4.15.1 is its last chart.
   ingressNginx: { chart: "ingress-nginx", version: "4.15.1", repo: "https://kubernetes.github.io/ingress-nginx" },
   certManager: { chart: "cert-manager", version: "v1.21.1", repo: "https://charts.jetstack.io" },
+  // AWS only: GKE scales its node pools and installs the device plugin itself.
+  clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.59.0", repo: "https://kubernetes.github.io/autoscaler" },
+  nvidiaDevicePlugin: { chart: "nvidia-device-plugin", version: "0.20.0", repo: "https://nvidia.github.io/k8s-device-plugin" },
 } as const satisfies Record<string, UpstreamChart>;
+
+/**
+ * cluster-autoscaler must match the cluster's Kubernetes minor version, so the Kubernetes versions the
+ * aws stack accepts are exactly those listed here (latest patch of each).
+ */
+export const clusterAutoscalerImageTags: Readonly<Record<string, string>> = {
+  "1.33": "v1.33.6",
+  "1.34": "v1.34.5",
+  "1.35": "v1.35.2",
+  "1.36": "v1.36.1",
+};
 
 /** Third-party images our own charts and objects run, pinned like the charts. */
 export const upstreamImages = {
@@ -23,3 +40,15 @@ export const upstreamImages = {
   minio: { repository: "minio/minio", tag: "RELEASE.2025-09-07T16-13-09Z" },
   minioClient: { repository: "minio/mc", tag: "RELEASE.2025-08-13T08-35-41Z" },
 } as const;
+
+/** Installs a pinned upstream chart as release `release` in `namespace`. */
+export function upstreamChart(
+  name: string,
+  pin: UpstreamChart,
+  release: string,
+  namespace: pulumi.Input<string>,
+  values: pulumi.Input<Record<string, unknown>>,
+  opts: pulumi.ComponentResourceOptions,
+): k8s.helm.v4.Chart {
+  return new k8s.helm.v4.Chart(name, { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo }, name: release, namespace, values }, opts);
+}

@@ -15,11 +15,9 @@ import { mayConnect } from "./support/network-policy";
 const gpuTaint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
 const gpuPoolLabel = ["kiosk.deepcell.org/pool", "gpu"] as const;
 const kiosk = "deepcell";
-// The aws and gcp cloud layers are still placeholders (issues 3 and 4): without their cloud env,
-// identity annotations and node pools these same tests fail there, so they join when those land.
-const stacksWithCloudLayer = ["gcp", "local"];
+const allStacks = ["aws", "gcp", "local"];
 
-describe.each(stacksWithCloudLayer)("the platform on the %s stack", (stack) => {
+describe.each(allStacks)("the platform on the %s stack", (stack) => {
   let graph: StackGraph;
   let rendered: RenderedStack;
   let objects: KubernetesObject[];
@@ -423,7 +421,7 @@ describe("TLS for the portal", () => {
 describe("order of creation and destruction", () => {
   const nodePoolTypes: Record<string, string> = { aws: "aws:eks/nodeGroup:NodeGroup", gcp: "gcp:container/nodePool:NodePool", local: "kubernetes:batch/v1:Job" };
 
-  it.each(stacksWithCloudLayer)("puts every platform resource on %s after the cloud layer is ready, so destroy removes it first", async (stack) => {
+  it.each(allStacks)("puts every platform resource on %s after the cloud layer is ready, so destroy removes it first", async (stack) => {
     const graph = await evaluateStack(stack);
     const ready = graph.ofType(nodePoolTypes[stack]).filter((r) => stack !== "local" || r.name.endsWith("object-store-bucket"));
     expect(ready.length).toBeGreaterThan(0);

@@ -1,14 +1,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
-import { BucketWorkload, bucketWorkloads } from "../kiosk-contract";
-import { BucketAccess, CloudLayer, consumerPoolPlacement, GpuPlacement, gpuPoolPlacement, IngressSpecifics, Placement, WorkloadIdentity } from "../seam";
+import { BucketWorkload } from "../kiosk-contract";
+import { BucketAccess, CloudLayer, consumerPoolPlacement, GpuPlacement, gpuPoolPlacement, IngressSpecifics, Placement } from "../seam";
+import { S3Bucket } from "./bucket";
+import { EksCluster } from "./cluster";
+import { NvidiaDevicePlugin } from "./gpu-device-plugin";
+import { EksPodIdentities } from "./identity";
+import { AwsNetwork } from "./network";
+import { ClusterAutoscaler } from "./node-autoscaler";
 
 export interface AwsCloudArgs {
   readonly config: KioskConfig;
 }
 
-/** The aws cloud layer (placeholder until the cluster, pools, bucket and identity are built). */
+/** The aws cloud layer: VPC, EKS with system/consumer/GPU node groups and cluster-autoscaler, a private S3 bucket and Pod Identity. */
 export class AwsCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly cloud = "aws" as const;
   readonly kubernetesProvider: k8s.Provider;
@@ -17,27 +23,49 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly bucket: BucketAccess;
   readonly gpuPlacement: GpuPlacement;
   readonly consumerPlacement: Placement = consumerPoolPlacement;
-  readonly cloudEnv = {};
-  readonly ingress: IngressSpecifics = { loadBalancerServiceAnnotations: {}, serviceType: "LoadBalancer" };
-  readonly readiness: pulumi.Resource[] = [];
+  readonly cloudEnv: Readonly<Record<string, string>>;
+  readonly ingress: IngressSpecifics = {
+    // A Network Load Balancer passes TCP through to ingress-nginx: no idle-timeout or body-size limit of its own on 1 GiB uploads.
+    loadBalancerServiceAnnotations: {
+      "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+      "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+    },
+    serviceType: "LoadBalancer",
+  };
+  readonly storageClassName: string;
+  readonly readiness: pulumi.Resource[];
 
   constructor(name: string, args: AwsCloudArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:aws:AwsCloud", name, {}, opts);
     const { config } = args;
-    this.kubeconfig = pulumi.secret("");
-    this.kubernetesProvider = new k8s.Provider(`${name}-aws`, { kubeconfig: this.kubeconfig }, { parent: this });
-    this.clusterName = pulumi.output(config.clusterName);
+    const awsConfig = config.aws;
+    if (!awsConfig) throw new Error("AwsCloud needs the aws section of the config (kiosk:cloud is aws)");
+
+    const network = new AwsNetwork(`${name}-network`, { clusterName: config.clusterName, aws: awsConfig }, { parent: this });
+    const cluster = new EksCluster(`${name}-eks`, { config, aws: awsConfig, network }, { parent: this });
+    const inCluster = { parent: this, providers: [cluster.provider], dependsOn: [cluster.nodeGroups.system] };
+    new ClusterAutoscaler(
+      `${name}-cluster-autoscaler`,
+      { clusterName: config.clusterName, region: awsConfig.region, kubernetesVersion: config.kubernetesVersion },
+      { ...inCluster, dependsOn: [...cluster.addons] },
+    );
+    if (awsConfig.gpuAmiType === "AL2023_x86_64_NVIDIA") new NvidiaDevicePlugin(`${name}-nvidia-device-plugin`, inCluster);
+    const bucket = new S3Bucket(`${name}-bucket`, { config }, { parent: this });
+    const identities = new EksPodIdentities(`${name}-identity`, { clusterName: cluster.name, bucketArn: bucket.arn }, { parent: this });
+
+    this.kubernetesProvider = cluster.provider;
+    this.kubeconfig = cluster.kubeconfig;
+    this.clusterName = cluster.name;
+    this.storageClassName = cluster.storageClassName;
     this.gpuPlacement = gpuPoolPlacement(config.gpu.countPerNode);
-    const bucketName = config.bucket.name ?? `kiosk-${config.stack}`;
+    this.cloudEnv = { AWS_REGION: awsConfig.region };
+    // Workloads start once nodes, add-ons, volumes, bucket settings and identities exist; destroy removes them first.
+    this.readiness = [...Object.values(cluster.nodeGroups), ...cluster.addons, cluster.storageClass, ...bucket.settings, ...identities.associations];
     this.bucket = {
-      name: pulumi.output(bucketName),
-      url: pulumi.output(`s3://${bucketName}`),
-      identityFor: (workload: BucketWorkload): WorkloadIdentity => ({
-        serviceAccountName: bucketWorkloads[workload],
-        serviceAccountAnnotations: {},
-        env: [],
-      }),
+      name: bucket.name,
+      url: bucket.url,
+      identityFor: (workload: BucketWorkload) => identities.identityFor(workload),
     };
-    this.registerOutputs({ clusterName: this.clusterName });
+    this.registerOutputs({ clusterName: this.clusterName, bucket: bucket.url });
   }
 }

@@ -1,7 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { GcpConfig, KioskConfig, NodePoolConfig } from "../config";
-import { consumerPoolLabel, consumerTaint, gpuPoolLabel, gpuTaint } from "../seam";
+import { consumerPoolLabel, consumerTaint, gpuPoolLabel, gpuTaint, systemPoolLabel } from "../seam";
 import { gkeAddressRanges, GkeNetwork } from "./network";
 
 export interface GkeClusterArgs {
@@ -150,7 +150,7 @@ export class GkeCluster extends pulumi.ComponentResource {
       locationPolicy: "BALANCED",
       diskType: "pd-balanced",
       diskSizeGb: 50,
-      labels: { "kiosk.deepcell.org/pool": "system" },
+      labels: { [systemPoolLabel.key]: systemPoolLabel.value },
       taints: [],
       imageStreaming: false,
     });

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsumerSpec, kioskNamespace, metricsEndpoints, processingKeyPattern, redisService } from "../kiosk-contract";
-import { upstreamCharts } from "../upstream-charts";
 import { platformNamespaces } from "./namespaces";
-import { platformNamespace, upstreamChart } from "./kubernetes";
+import { upstreamChart, upstreamCharts } from "../upstream-charts";
+import { platformNamespace } from "./kubernetes";
 import { allInFlightPattern } from "./redis";
 
 export interface WorkloadAutoscalingArgs {

@@ -2,9 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { CloudLayer } from "../seam";
-import { upstreamCharts } from "../upstream-charts";
 import { platformNamespaces } from "./namespaces";
-import { platformNamespace, upstreamChart } from "./kubernetes";
+import { upstreamChart, upstreamCharts } from "../upstream-charts";
+import { platformNamespace } from "./kubernetes";
 
 export interface IngressArgs {
   readonly config: KioskConfig;

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { kioskNamespace } from "../kiosk-contract";
-import { UpstreamChart } from "../upstream-charts";
 
 /** Container environment in the order given, from a plain record. */
 export function envList(env: Readonly<Record<string, pulumi.Input<string>>>): k8s.types.input.core.v1.EnvVar[] {
@@ -23,18 +22,6 @@ export type OwnChartName = "redis" | "tf-serving" | "frontend" | "consumers" | "
  */
 export function ownChart(name: string, chart: OwnChartName, values: pulumi.Input<Record<string, unknown>>, opts: pulumi.ComponentResourceOptions): k8s.helm.v4.Chart {
   return new k8s.helm.v4.Chart(name, { chart: `charts/${chart}`, name: chart, namespace: kioskNamespace, values }, opts);
-}
-
-/** Installs a pinned upstream chart as release `release` in `namespace`. */
-export function upstreamChart(
-  name: string,
-  pin: UpstreamChart,
-  release: string,
-  namespace: pulumi.Input<string>,
-  values: pulumi.Input<Record<string, unknown>>,
-  opts: pulumi.ComponentResourceOptions,
-): k8s.helm.v4.Chart {
-  return new k8s.helm.v4.Chart(name, { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo }, name: release, namespace, values }, opts);
 }
 
 /** A namespace for a piece of the platform, labelled for Pod Security admission at `level`. */

@@ -36,6 +36,8 @@ export interface RegisteredResource {
   readonly provider?: string;
   /** URNs this resource depends on (explicit dependsOn and those implied by its inputs). */
   readonly dependencies: readonly string[];
+  /** Input paths the resource's `ignoreChanges` option names. */
+  readonly ignoreChanges: readonly string[];
   /** Outputs a component registered (registerOutputs); empty for custom resources. */
   outputs: Record<string, unknown>;
 }
@@ -214,6 +216,7 @@ function recordRegistrations(resources: Map<string, RegisteredResource>): void {
       parent: parent || undefined,
       provider: provider ? provider.split("::").slice(0, -1).join("::") : undefined,
       dependencies: [...new Set([...req.getDependenciesList(), ...propertyDependencies])],
+      ignoreChanges: req.getIgnorechangesList(),
       outputs: {},
     });
     return register(req, callback);

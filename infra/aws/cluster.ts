@@ -1,0 +1,252 @@
+import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AwsConfig, KioskConfig, NodePoolConfig } from "../config";
+import { consumerPoolLabel, consumerTaint, gpuPoolLabel, gpuTaint, systemPoolLabel } from "../seam";
+import { AwsNetwork } from "./network";
+import { PodIdentityRole } from "./pod-identity";
+
+export interface EksClusterArgs {
+  readonly config: KioskConfig;
+  readonly aws: AwsConfig;
+  readonly network: AwsNetwork;
+}
+
+/** AWS-managed policies every node needs to join the cluster, run the VPC CNI and pull images. */
+export const nodeManagedPolicies = [
+  "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+  "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+  "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+] as const;
+
+/** The cluster-autoscaler reads these ASG tags to build a node from nothing when a group is at zero. */
+export const nodeTemplateTagPrefix = "k8s.io/cluster-autoscaler/node-template";
+
+interface Taint {
+  readonly key: string;
+  readonly value: string;
+  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+const eksEffect = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" } as const;
+
+interface NodeGroupSpec {
+  readonly pool: NodePoolConfig;
+  readonly amiType: string;
+  readonly volumeGi: number;
+  readonly labels: Record<string, string>;
+  readonly taints: Taint[];
+  /** Extended resources a node offers once running (the GPU), for scale-from-zero templates. */
+  readonly resources?: Record<string, string>;
+}
+
+/**
+ * EKS cluster (via @pulumi/eks) in the private subnets with access entries, KMS-encrypted secrets, the
+ * Pod Identity agent, the EBS CSI driver with an encrypted gp3 default StorageClass, and three managed
+ * node groups: system (always on), consumers and GPU (both resting at zero).
+ */
+export class EksCluster extends pulumi.ComponentResource {
+  readonly cluster: eks.Cluster;
+  readonly name: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly provider: k8s.Provider;
+  readonly nodeGroups: Record<"system" | "consumers" | "gpu", aws.eks.NodeGroup>;
+  readonly addons: aws.eks.Addon[];
+  readonly storageClass: k8s.storage.v1.StorageClass;
+  readonly storageClassName = "gp3";
+
+  constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiosk:aws:EksCluster", name, {}, opts);
+    const { config, aws: awsConfig, network } = args;
+    const clusterName = config.clusterName;
+
+    const secretsKey = new aws.kms.Key(
+      `${name}-secrets`,
+      { description: `Envelope encryption of Kubernetes secrets in EKS cluster ${clusterName}`, enableKeyRotation: true, deletionWindowInDays: 7 },
+      { parent: this },
+    );
+    this.cluster = new eks.Cluster(
+      name,
+      {
+        name: clusterName,
+        version: config.kubernetesVersion,
+        vpcId: network.vpc.id,
+        publicSubnetIds: network.publicSubnets.map((s) => s.id),
+        privateSubnetIds: network.privateSubnets.map((s) => s.id),
+        nodeAssociatePublicIpAddress: false,
+        endpointPrivateAccess: awsConfig.apiPrivateAccess,
+        endpointPublicAccess: awsConfig.apiPublicAccess,
+        publicAccessCidrs: awsConfig.apiPublicAccess ? [...config.apiAllowedCidrs] : undefined,
+        // Access entries, not the aws-auth ConfigMap; whoever runs `pulumi up` is the cluster's admin.
+        authenticationMode: eks.AuthenticationMode.Api,
+        encryptionConfigKeyArn: secretsKey.arn,
+        // Node groups are ours (below); pods get AWS access through Pod Identity, not an OIDC provider.
+        skipDefaultNodeGroup: true,
+        createOidcProvider: false,
+        // The platform's NetworkPolicies are enforced by the VPC CNI's network policy agent.
+        vpcCniOptions: { enableNetworkPolicy: true },
+        enabledClusterLogTypes: ["api", "audit", "authenticator"],
+        tags: { app: "deepcell-kiosk" },
+      },
+      { parent: this },
+    );
+    // The name is known from config, but only means something once the cluster exists.
+    this.name = this.cluster.urn.apply(() => clusterName);
+    this.kubeconfig = pulumi.secret(this.cluster.kubeconfigJson);
+    this.provider = new k8s.Provider(`${name}-eks`, { kubeconfig: this.kubeconfig }, { parent: this });
+
+    const nodeRole = new aws.iam.Role(
+      `${name}-nodes`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        description: `Nodes of EKS cluster ${clusterName}`,
+      },
+      { parent: this },
+    );
+    const nodePolicies = nodeManagedPolicies.map(
+      (policyArn, index) => new aws.iam.RolePolicyAttachment(`${name}-nodes-${index}`, { role: nodeRole.name, policyArn }, { parent: this }),
+    );
+
+    const nodeGroup = (groupName: "system" | "consumers" | "gpu", spec: NodeGroupSpec): aws.eks.NodeGroup => {
+      // Bottlerocket keeps container images on its second volume; AL2023 on the root volume.
+      const dataDevice = spec.amiType.startsWith("BOTTLEROCKET") ? "/dev/xvdb" : "/dev/xvda";
+      const template = new aws.ec2.LaunchTemplate(
+        `${name}-${groupName}`,
+        {
+          description: `Nodes of ${clusterName}/${groupName}`,
+          // IMDSv2 with one hop: pods cannot borrow the node's role; they get their own through Pod Identity.
+          metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+          blockDeviceMappings: [
+            { deviceName: dataDevice, ebs: { volumeSize: spec.volumeGi, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+          ],
+          tagSpecifications: [{ resourceType: "instance", tags: { Name: `${clusterName}-${groupName}`, app: "deepcell-kiosk" } }],
+        },
+        { parent: this },
+      );
+      return new aws.eks.NodeGroup(
+        `${name}-${groupName}`,
+        {
+          clusterName,
+          nodeGroupName: groupName,
+          nodeRoleArn: nodeRole.arn,
+          subnetIds: network.privateSubnets.map((s) => s.id),
+          instanceTypes: [spec.pool.machineType],
+          capacityType: spec.pool.spot ? "SPOT" : "ON_DEMAND",
+          amiType: spec.amiType,
+          scalingConfig: { minSize: spec.pool.minNodes, maxSize: spec.pool.maxNodes, desiredSize: spec.pool.minNodes },
+          labels: spec.labels,
+          taints: spec.taints.map((t) => ({ key: t.key, value: t.value, effect: eksEffect[t.effect] })),
+          launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
+          updateConfig: { maxUnavailable: 1 },
+          tags: { app: "deepcell-kiosk" },
+        },
+        // The autoscaler owns the desired size once the group exists.
+        { parent: this, dependsOn: [this.cluster, ...nodePolicies], ignoreChanges: ["scalingConfig.desiredSize"] },
+      );
+    };
+
+    const gpuLabels: Record<string, string> = {
+      [gpuPoolLabel.key]: gpuPoolLabel.value,
+      // The NVIDIA device plugin chart schedules on nodes with this label.
+      "nvidia.com/gpu.present": "true",
+      // cluster-autoscaler recognises GPU nodes on AWS by this label.
+      "k8s.amazonaws.com/accelerator": config.gpu.type,
+    };
+    const gpuSpec: NodeGroupSpec = {
+      pool: config.gpu,
+      amiType: awsConfig.gpuAmiType,
+      // TF-Serving's image is several GB.
+      volumeGi: 100,
+      labels: gpuLabels,
+      taints: [gpuTaint],
+      resources: { "nvidia.com/gpu": String(config.gpu.countPerNode) },
+    };
+    const consumerSpec: NodeGroupSpec = {
+      pool: config.consumerPool,
+      amiType: "AL2023_x86_64_STANDARD",
+      volumeGi: 50,
+      labels: { [consumerPoolLabel.key]: consumerPoolLabel.value },
+      taints: [consumerTaint],
+    };
+    this.nodeGroups = {
+      system: nodeGroup("system", {
+        pool: config.systemPool,
+        amiType: "AL2023_x86_64_STANDARD",
+        volumeGi: 50,
+        labels: { [systemPoolLabel.key]: systemPoolLabel.value },
+        taints: [],
+      }),
+      consumers: nodeGroup("consumers", consumerSpec),
+      gpu: nodeGroup("gpu", gpuSpec),
+    };
+    this.tagForScaleFromZero(`${name}-consumers`, this.nodeGroups.consumers, consumerSpec);
+    this.tagForScaleFromZero(`${name}-gpu`, this.nodeGroups.gpu, gpuSpec);
+
+    const afterNodes = { parent: this, dependsOn: [this.nodeGroups.system] };
+    const podIdentityAgent = new aws.eks.Addon(
+      `${name}-pod-identity-agent`,
+      { clusterName, addonName: "eks-pod-identity-agent", resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" },
+      afterNodes,
+    );
+    const ebsCsiRole = new PodIdentityRole(
+      `${name}-ebs-csi`,
+      {
+        clusterName,
+        namespace: "kube-system",
+        serviceAccount: "ebs-csi-controller-sa",
+        managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
+        // The add-on creates its own association from podIdentityAssociations below.
+        associate: false,
+      },
+      { parent: this },
+    );
+    const ebsCsi = new aws.eks.Addon(
+      `${name}-ebs-csi`,
+      {
+        clusterName,
+        addonName: "aws-ebs-csi-driver",
+        podIdentityAssociations: [{ roleArn: ebsCsiRole.role.arn, serviceAccount: "ebs-csi-controller-sa" }],
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+      },
+      { parent: this, dependsOn: [this.nodeGroups.system, podIdentityAgent] },
+    );
+    this.addons = [podIdentityAgent, ebsCsi];
+    this.storageClass = new k8s.storage.v1.StorageClass(
+      `${name}-gp3`,
+      {
+        metadata: { name: this.storageClassName, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+        provisioner: "ebs.csi.aws.com",
+        parameters: { type: "gp3", encrypted: "true" },
+        // Volumes follow their pod's zone, and go with their claim.
+        volumeBindingMode: "WaitForFirstConsumer",
+        reclaimPolicy: "Delete",
+        allowVolumeExpansion: true,
+      },
+      { parent: this, provider: this.provider, dependsOn: [ebsCsi] },
+    );
+    this.registerOutputs({ clusterName: this.name });
+  }
+
+  /**
+   * A managed node group at zero has no node to copy; cluster-autoscaler learns what a new node would
+   * look like (labels, taints, GPUs) from these tags on the group's Auto Scaling group.
+   */
+  private tagForScaleFromZero(resourcePrefix: string, group: aws.eks.NodeGroup, spec: NodeGroupSpec): void {
+    const autoscalingGroupName = group.resources.apply((resources) => resources[0].autoscalingGroups[0].name);
+    const tags: Record<string, string> = {};
+    for (const [key, value] of Object.entries(spec.labels)) tags[`${nodeTemplateTagPrefix}/label/${key}`] = value;
+    for (const taint of spec.taints) tags[`${nodeTemplateTagPrefix}/taint/${taint.key}`] = `${taint.value}:${taint.effect}`;
+    for (const [resource, amount] of Object.entries(spec.resources ?? {})) tags[`${nodeTemplateTagPrefix}/resources/${resource}`] = amount;
+    for (const [key, value] of Object.entries(tags)) {
+      new aws.autoscaling.Tag(
+        `${resourcePrefix}-${key.slice(nodeTemplateTagPrefix.length + 1).replace(/[^A-Za-z0-9-]+/g, "-")}`,
+        { autoscalingGroupName, tag: { key, value, propagateAtLaunch: false } },
+        { parent: this },
+      );
+    }
+  }
+}
