@@ -7,3 +7,4 @@ export const url = kiosk.url;
 export const kubeconfig = kiosk.kubeconfig;
 export const bucket = kiosk.bucket;
 export const clusterName = kiosk.clusterName;
+export const grafanaAdminPassword = kiosk.grafanaAdminPassword;

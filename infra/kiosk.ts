@@ -15,6 +15,8 @@ export interface KioskOutputs {
   readonly kubeconfig: pulumi.Output<string>;
   readonly bucket: pulumi.Output<string>;
   readonly clusterName: pulumi.Output<string>;
+  /** Grafana's admin password (a secret), when monitoring is on: `pulumi stack output --show-secrets grafanaAdminPassword`. */
+  readonly grafanaAdminPassword?: pulumi.Output<string>;
 }
 
 export function createCloudLayer(config: KioskConfig): CloudLayer {
@@ -32,11 +34,12 @@ export function createCloudLayer(config: KioskConfig): CloudLayer {
 export function deployKiosk(config: KioskConfig): KioskOutputs {
   const cloud = createCloudLayer(config);
   const platform = new Platform("kiosk", { config, cloud });
-  new Observability("kiosk", { config, cloud, platform });
+  const observability = new Observability("kiosk", { config, cloud, platform });
   return {
     url: platform.url,
     kubeconfig: pulumi.secret(cloud.kubeconfig),
     bucket: cloud.bucket.url,
     clusterName: cloud.clusterName,
+    ...(observability.grafanaAdminPassword ? { grafanaAdminPassword: observability.grafanaAdminPassword } : {}),
   };
 }

@@ -19,6 +19,12 @@ export const upstreamCharts = {
   // AWS only: GKE scales its node pools and installs the device plugin itself.
   clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.59.0", repo: "https://kubernetes.github.io/autoscaler" },
   nvidiaDevicePlugin: { chart: "nvidia-device-plugin", version: "0.20.0", repo: "https://nvidia.github.io/k8s-device-plugin" },
+  // Observability, each behind its own stack toggle.
+  kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" },
+  dcgmExporter: { chart: "dcgm-exporter", version: "4.8.2", repo: "https://nvidia.github.io/dcgm-exporter/helm-charts" },
+  opensearch: { chart: "opensearch", version: "3.6.0", repo: "https://opensearch-project.github.io/helm-charts" },
+  opensearchDashboards: { chart: "opensearch-dashboards", version: "3.6.0", repo: "https://opensearch-project.github.io/helm-charts" },
+  fluentBit: { chart: "fluent-bit", version: "0.58.1", repo: "https://fluent.github.io/helm-charts" },
 } as const satisfies Record<string, UpstreamChart>;
 
 /**
@@ -39,6 +45,10 @@ export const upstreamImages = {
   // Stand-in for the bucket on the local stack only.
   minio: { repository: "minio/minio", tag: "RELEASE.2025-09-07T16-13-09Z" },
   minioClient: { repository: "minio/mc", tag: "RELEASE.2025-08-13T08-35-41Z" },
+  // OpenVPN Access Server, maintained by OpenVPN Inc. (free for two concurrent connections).
+  openvpnAccessServer: { repository: "openvpn/openvpn-as", tag: "3.0.2-87c70987-Ubuntu24" },
+  // Applies the log retention policy to OpenSearch once it answers.
+  curl: { repository: "curlimages/curl", tag: "8.16.0" },
 } as const;
 
 /** Installs a pinned upstream chart as release `release` in `namespace`. */

@@ -12,8 +12,10 @@ describe.each(["aws", "gcp", "local"])("the %s stack", (stack) => {
   });
 
   it("exports the outputs that replace the old menu, with kubeconfig as a secret", () => {
-    expect(Object.keys(graph.outputs).sort()).toEqual(["bucket", "clusterName", "kubeconfig", "url"]);
+    const withGrafana = graph.config.components.monitoring ? ["grafanaAdminPassword"] : [];
+    expect(Object.keys(graph.outputs).sort()).toEqual(["bucket", "clusterName", ...withGrafana, "kubeconfig", "url"].sort());
     expect(graph.secretOutputs.has("kubeconfig")).toBe(true);
+    if (withGrafana.length) expect(graph.secretOutputs.has("grafanaAdminPassword")).toBe(true);
     expect(graph.outputs.bucket).toMatch(stack === "gcp" ? /^gs:\/\/[a-z0-9.-]+$/ : /^s3:\/\/[a-z0-9.-]+$/);
   });
 

@@ -14,14 +14,20 @@ export function splitImage(reference: string): [string, string] {
 }
 
 /** Our own charts in charts/, by folder name. */
-export type OwnChartName = "redis" | "tf-serving" | "frontend" | "consumers" | "redis-janitor";
+export type OwnChartName = "redis" | "tf-serving" | "frontend" | "consumers" | "redis-janitor" | "openvpn";
 
 /**
- * Installs one of our charts into the Kiosk namespace. The path is relative to the project folder,
+ * Installs one of our charts, into the Kiosk namespace unless told otherwise. The path is relative to the project folder,
  * where `pulumi up` runs, so that state does not record a machine-specific path.
  */
-export function ownChart(name: string, chart: OwnChartName, values: pulumi.Input<Record<string, unknown>>, opts: pulumi.ComponentResourceOptions): k8s.helm.v4.Chart {
-  return new k8s.helm.v4.Chart(name, { chart: `charts/${chart}`, name: chart, namespace: kioskNamespace, values }, opts);
+export function ownChart(
+  name: string,
+  chart: OwnChartName,
+  values: pulumi.Input<Record<string, unknown>>,
+  opts: pulumi.ComponentResourceOptions,
+  namespace: string = kioskNamespace,
+): k8s.helm.v4.Chart {
+  return new k8s.helm.v4.Chart(name, { chart: `charts/${chart}`, name: chart, namespace, values }, opts);
 }
 
 /** A namespace for a piece of the platform, labelled for Pod Security admission at `level`. */

@@ -5,4 +5,6 @@ export const platformNamespaces = {
   certManager: "cert-manager",
   /** Owned by the observability layer; named here because the Kiosk's policies admit its scrapers. */
   monitoring: "monitoring",
+  logging: "logging",
+  vpn: "vpn",
 } as const;

@@ -1,0 +1,49 @@
+import { kioskNamespace, tfServingService } from "../kiosk-contract";
+
+/**
+ * The metrics the Kiosk's dashboard and alerts use, by the exporter that publishes them (names as in
+ * each exporter's source: redis_exporter's exporter.go, dcgm-exporter's default-counters.csv,
+ * kube-state-metrics' docs, TF-Serving's monitoring config). A query may use only metrics listed here,
+ * and only from exporters the stack installs.
+ */
+export const exportedMetrics = {
+  redisExporter: ["redis_up", "redis_key_size", "redis_keys_count", "redis_commands_total"],
+  dcgmExporter: ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE"],
+  kubeStateMetrics: ["kube_deployment_status_replicas", "kube_deployment_status_replicas_available", "kube_node_labels"],
+  tfServing: [":tensorflow:serving:request_count", ":tensorflow:serving:request_latency_bucket"],
+} as const;
+export type Exporter = keyof typeof exportedMetrics;
+
+/** kube-state-metrics exports node labels only when allowed; the pool label becomes this Prometheus label. */
+export const poolLabelAllowlist = "nodes=[kiosk.deepcell.org/pool]";
+export const poolMetricLabel = "label_kiosk_deepcell_org_pool";
+
+/** PromQL building blocks shared by the dashboard and the alerts, so both measure the same thing. */
+export function kioskQueries(queues: readonly string[]) {
+  const queueKeys = queues.join("|");
+  const deployment = (name: string) => `namespace="${kioskNamespace}",deployment="${name}"`;
+  return {
+    queueDepth: `sum by (key) (redis_key_size{key=~"${queueKeys}"})`,
+    totalQueued: `sum(redis_key_size{key=~"${queueKeys}"})`,
+    inFlight: `sum(redis_keys_count{key=~"processing-.*"})`,
+    jobsSubmittedPerMinute: `sum(rate(redis_commands_total{cmd="lpush"}[5m])) * 60`,
+    tfServingReplicas: `sum(kube_deployment_status_replicas_available{${deployment(tfServingService.name)}})`,
+    consumerReplicas: `sum by (deployment) (kube_deployment_status_replicas{namespace="${kioskNamespace}",deployment=~".*-consumer"})`,
+    nodesByPool: `count by (${poolMetricLabel}) (kube_node_labels)`,
+    gpuNodes: `count(kube_node_labels{${poolMetricLabel}="gpu"})`,
+    gpuUtilisation: `avg by (Hostname, gpu) (DCGM_FI_DEV_GPU_UTIL)`,
+    gpuMemoryUsedMiB: `sum by (Hostname, gpu) (DCGM_FI_DEV_FB_USED)`,
+    tfServingRequestsPerSecond: `sum(rate(:tensorflow:serving:request_count[5m]))`,
+    redisUp: `max(redis_up)`,
+  };
+}
+
+/** Metric names a PromQL expression uses (identifiers followed by `{`, `[`, `)` or the end, that are not functions or labels). */
+export function metricsIn(expression: string): string[] {
+  const withoutLabels = expression.replace(/\{[^}]*\}/g, "{}").replace(/\[[^\]]*\]/g, "[]");
+  const functionsAndKeywords = new Set(["sum", "avg", "max", "min", "count", "rate", "by", "on", "and", "or", "unless", "absent", "histogram_quantile", "vector", "le"]);
+  const names = withoutLabels.match(/:?[A-Za-z_][A-Za-z0-9_:]*/g) ?? [];
+  const inGrouping = new Set<string>();
+  for (const match of withoutLabels.matchAll(/\b(?:by|on)\s*\(([^)]*)\)/g)) for (const label of match[1].split(",")) inGrouping.add(label.trim());
+  return [...new Set(names.filter((n) => !functionsAndKeywords.has(n) && !inGrouping.has(n)))];
+}
