@@ -1,0 +1,55 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { projectRoot } from "./harness/stack";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+describe("the CI workflow", () => {
+  const text = fs.readFileSync(path.join(projectRoot, ".github/workflows/ci.yml"), "utf8");
+  const document = YAML.parseDocument(text);
+  const workflow: any = document.toJS();
+  const steps = (job: string): any[] => workflow.jobs[job].steps;
+
+  it("is valid YAML with the jobs test, preview and deploy", () => {
+    expect(document.errors).toEqual([]);
+    expect(Object.keys(workflow.jobs)).toEqual(["test", "preview", "deploy"]);
+    for (const job of Object.values<any>(workflow.jobs)) {
+      expect(job["runs-on"]).toBeDefined();
+      for (const step of job.steps) expect(step.uses ?? step.run).toBeDefined();
+    }
+  });
+
+  it("runs the README's test command, through .ci/run, on every pull request and push", () => {
+    expect(Object.keys(workflow.on)).toEqual(expect.arrayContaining(["pull_request", "push"]));
+    expect(steps("test").some((s) => s.run === ".ci/run")).toBe(true);
+    expect(fs.readFileSync(path.join(projectRoot, ".ci/run"), "utf8")).toMatch(/npm ci\nnpm test/);
+  });
+
+  it("previews the cloud stacks on pull requests with the policy pack, commenting on the PR, skipping cleanly without credentials", () => {
+    const preview = workflow.jobs.preview;
+    expect(preview.if).toBe("github.event_name == 'pull_request'");
+    expect(preview.strategy.matrix.stack).toEqual(["aws", "gcp"]);
+    expect(preview.permissions).toMatchObject({ "id-token": "write", "pull-requests": "write" });
+    const pulumi = steps("preview").find((s) => String(s.uses).startsWith("pulumi/actions@"));
+    expect(pulumi.with).toMatchObject({ command: "preview", policyPacks: "policy", "comment-on-pr": true });
+    expect(fs.existsSync(path.join(projectRoot, "policy/PulumiPolicy.yaml"))).toBe(true);
+    const skip = steps("preview")[0];
+    expect(skip.if).toMatch(/PULUMI_ACCESS_TOKEN == ''/);
+    for (const step of steps("preview").slice(1)) expect(step.if).toMatch(/PULUMI_ACCESS_TOKEN != '' && env.HAS_CLOUD == 'true'/);
+  });
+
+  it("takes cloud credentials only through OIDC, never from stored keys", () => {
+    expect(text).not.toMatch(/AWS_SECRET_ACCESS_KEY|aws-secret-access-key|credentials_json|GOOGLE_CREDENTIALS/);
+    const uses = Object.values<any>(workflow.jobs).flatMap((job) => job.steps.map((s: any) => s.uses).filter(Boolean));
+    expect(uses).toEqual(expect.arrayContaining([expect.stringMatching(/^aws-actions\/configure-aws-credentials@/), expect.stringMatching(/^google-github-actions\/auth@/)]));
+    for (const action of uses) expect(action).toMatch(/@v\d+$/);
+  });
+
+  it("updates a named stack only by hand, from main, behind an environment", () => {
+    const deploy = workflow.jobs.deploy;
+    expect(deploy.if).toBe("github.event_name == 'workflow_dispatch' && github.ref == 'refs/heads/main'");
+    expect(deploy.environment).toBe("${{ inputs.stack }}");
+    expect(workflow.on.workflow_dispatch.inputs.stack.options).toEqual(["aws", "gcp"]);
+    expect(steps("deploy").find((s) => String(s.uses).startsWith("pulumi/actions@")).with).toMatchObject({ command: "up", policyPacks: "policy" });
+  });
+});
