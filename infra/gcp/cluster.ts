@@ -99,7 +99,7 @@ export class GkeCluster extends pulumi.ComponentResource {
         removeDefaultNodePool: true,
         initialNodeCount: 1,
         nodeConfig: { serviceAccount: this.nodeServiceAccount.email, oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"] },
-        // So that `pulumi destroy` can remove the cluster; see docs/gcp.md to protect a production cluster.
+        // So that `pulumi destroy` can remove the cluster; the README says how to protect a production cluster.
         deletionProtection: false,
         resourceLabels: { app: "deepcell-kiosk", stack: labelValue(config.stack) },
       },
