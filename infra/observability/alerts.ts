@@ -14,7 +14,7 @@ export function kioskAlertRules(queues: readonly string[]): AlertRule[] {
   return [
     {
       alert: "KioskJobsWaitingWithoutTfServing",
-      expr: `(${q.totalQueued}) > 0 and on() ((${q.tfServingReplicas}) == 0 or absent(kube_deployment_status_replicas_available{namespace="deepcell",deployment="tf-serving"}))`,
+      expr: `(${q.totalQueued}) > 0 and on() ${q.noTfServing}`,
       for: "10m",
       labels: { severity: "critical" },
       annotations: {
@@ -24,7 +24,7 @@ export function kioskAlertRules(queues: readonly string[]): AlertRule[] {
     },
     {
       alert: "KioskGpuNodesIdle",
-      expr: `(${q.gpuNodes}) > 0 and on() ((${q.tfServingReplicas}) == 0 or absent(kube_deployment_status_replicas_available{namespace="deepcell",deployment="tf-serving"}))`,
+      expr: `(${q.gpuNodes}) > 0 and on() ${q.noTfServing}`,
       for: "30m",
       labels: { severity: "warning" },
       annotations: {

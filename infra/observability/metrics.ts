@@ -22,12 +22,15 @@ export const poolMetricLabel = "label_kiosk_deepcell_org_pool";
 export function kioskQueries(queues: readonly string[]) {
   const queueKeys = queues.join("|");
   const deployment = (name: string) => `namespace="${kioskNamespace}",deployment="${name}"`;
+  const tfServingAvailable = `kube_deployment_status_replicas_available{${deployment(tfServingService.name)}}`;
   return {
     queueDepth: `sum by (key) (redis_key_size{key=~"${queueKeys}"})`,
     totalQueued: `sum(redis_key_size{key=~"${queueKeys}"})`,
     inFlight: `sum(redis_keys_count{key=~"processing-.*"})`,
     jobsSubmittedPerMinute: `sum(rate(redis_commands_total{cmd="lpush"}[5m])) * 60`,
-    tfServingReplicas: `sum(kube_deployment_status_replicas_available{${deployment(tfServingService.name)}})`,
+    tfServingReplicas: `sum(${tfServingAvailable})`,
+    /** True (a sample) when no TF-Serving replica is available, including before kube-state-metrics has seen the Deployment. */
+    noTfServing: `((sum(${tfServingAvailable})) == 0 or absent(${tfServingAvailable}))`,
     consumerReplicas: `sum by (deployment) (kube_deployment_status_replicas{namespace="${kioskNamespace}",deployment=~".*-consumer"})`,
     nodesByPool: `count by (${poolMetricLabel}) (kube_node_labels)`,
     gpuNodes: `count(kube_node_labels{${poolMetricLabel}="gpu"})`,
