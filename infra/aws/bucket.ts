@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import { derivedBucketName } from "../bucket-naming";
+import { kioskBucketName } from "../bucket-naming";
 import { KioskConfig } from "../config";
 import { expiringBucketPrefixes } from "../kiosk-contract";
 
@@ -25,10 +24,7 @@ export class S3Bucket extends pulumi.ComponentResource {
   constructor(name: string, args: S3BucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:aws:S3Bucket", name, {}, opts);
     const { config } = args;
-    const bucketName =
-      config.bucket.name !== undefined
-        ? pulumi.output(config.bucket.name)
-        : new random.RandomId(`${name}-suffix`, { byteLength: 4 }, { parent: this }).hex.apply((hex) => derivedBucketName(config, hex));
+    const bucketName = kioskBucketName(config, name, this);
     this.bucket = new aws.s3.Bucket(name, { bucket: bucketName, forceDestroy: config.bucket.forceDestroy, tags: { app: "deepcell-kiosk" } }, { parent: this });
     const child = { parent: this };
     const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(

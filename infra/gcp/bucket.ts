@@ -1,7 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import { derivedBucketName } from "../bucket-naming";
+import { kioskBucketName } from "../bucket-naming";
 import { GcpConfig, KioskConfig } from "../config";
 import { expiringBucketPrefixes } from "../kiosk-contract";
 
@@ -22,10 +21,7 @@ export class GcsBucket extends pulumi.ComponentResource {
   constructor(name: string, args: GcsBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:gcp:GcsBucket", name, {}, opts);
     const { config, gcp: gcpConfig } = args;
-    const bucketName =
-      config.bucket.name !== undefined
-        ? pulumi.output(config.bucket.name)
-        : new random.RandomId(`${name}-suffix`, { byteLength: 4 }, { parent: this }).hex.apply((hex) => derivedBucketName(config, hex));
+    const bucketName = kioskBucketName(config, name, this);
     this.bucket = new gcp.storage.Bucket(
       name,
       {
