@@ -15,6 +15,8 @@ export interface PodIdentityRoleArgs {
   readonly policy?: pulumi.Input<string>;
   /** AWS-managed policies, for add-ons whose needs AWS maintains (e.g. the EBS CSI driver). */
   readonly managedPolicyArns?: string[];
+  /** False when something else (an EKS add-on) creates the association for this role; default true. */
+  readonly associate?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
   readonly association?: aws.eks.PodIdentityAssociation;
 
-  constructor(name: string, args: PodIdentityRoleArgs & { associate?: boolean }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: PodIdentityRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:aws:PodIdentityRole", name, {}, opts);
     this.role = new aws.iam.Role(name, { assumeRolePolicy: podIdentityTrustPolicy, description: `Pod Identity for ${args.namespace}/${args.serviceAccount}` }, { parent: this });
     if (args.policy !== undefined) {
