@@ -1,5 +1,5 @@
 import { ConfigError } from "../infra/config";
-import { evaluateStack, RegisteredResource, StackGraph } from "./harness/stack";
+import { evaluateStack, RegisteredResource, StackGraph } from "../offline/evaluate";
 
 const nodeGroup = (graph: StackGraph, name: string): RegisteredResource => graph.one("aws:eks/nodeGroup:NodeGroup", `kiosk-eks-${name}`);
 const templateOf = (graph: StackGraph, group: RegisteredResource): RegisteredResource =>

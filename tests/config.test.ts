@@ -1,5 +1,5 @@
 import { ConfigError, parseConfig } from "../infra/config";
-import { ConfigOverrides, evaluateStack, registeredByLastEvaluation, stackConfig } from "./harness/stack";
+import { ConfigOverrides, evaluateStack, registeredByLastEvaluation, stackConfig } from "../offline/evaluate";
 
 function parse(stack: string, overrides: ConfigOverrides = {}) {
   const raw = stackConfig(stack, overrides);

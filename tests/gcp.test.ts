@@ -1,5 +1,5 @@
 import { ConfigError } from "../infra/config";
-import { evaluateStack, RegisteredResource, StackGraph } from "./harness/stack";
+import { evaluateStack, RegisteredResource, StackGraph } from "../offline/evaluate";
 
 const pool = (graph: StackGraph, name: string): RegisteredResource => graph.one("gcp:container/nodePool:NodePool", `kiosk-gke-${name}`);
 

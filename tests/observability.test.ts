@@ -1,8 +1,8 @@
 import * as path from "path";
 import { exportedMetrics, metricsIn } from "../infra/observability/metrics";
-import { allObjects, KubernetesObject, renderGraph } from "../scripts/render";
-import { evaluateStack, projectRoot, RegisteredResource, StackGraph } from "./harness/stack";
-import { helmLint } from "./support/helm";
+import { allObjects, KubernetesObject, renderGraph } from "../offline/render";
+import { evaluateStack, projectRoot, RegisteredResource, StackGraph } from "../offline/evaluate";
+import { helmLint } from "../offline/helm";
 import { validateAgainstKubernetesSchemas } from "./support/kube-schema";
 import { envOf, find, matches, podTemplateOwners } from "./support/kubernetes-objects";
 

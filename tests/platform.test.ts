@@ -4,10 +4,10 @@
  * depend on checked object by object.
  */
 import * as path from "path";
-import { allObjects, KubernetesObject, renderGraph, RenderedStack } from "../scripts/render";
-import { evaluateStack, projectRoot, StackGraph } from "./harness/stack";
-import { mockLoadBalancerIp } from "./mocks/kubernetes";
-import { helmLint } from "./support/helm";
+import { allObjects, KubernetesObject, renderGraph, RenderedStack } from "../offline/render";
+import { evaluateStack, projectRoot, StackGraph } from "../offline/evaluate";
+import { mockLoadBalancerIp } from "../offline/mocks/kubernetes";
+import { helmLint } from "../offline/helm";
 import { validateAgainstKubernetesSchemas } from "./support/kube-schema";
 import { envOf, find, matches, PodTemplateOwner, podTemplateOwners } from "./support/kubernetes-objects";
 import { mayConnect } from "./support/network-policy";

@@ -1,8 +1,8 @@
 import { ResourceValidationArgs } from "@pulumi/policy";
 import { resourcePolicies, stackPolicies } from "../policy/policies";
 import { bucketsWithoutPublicAccessBlock, Props } from "../policy/rules";
-import { KubernetesObject, renderGraph } from "../scripts/render";
-import { evaluateStack, StackGraph } from "./harness/stack";
+import { KubernetesObject, renderGraph } from "../offline/render";
+import { evaluateStack, StackGraph } from "../offline/evaluate";
 
 interface Violation {
   readonly policy: string;

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { projectRoot } from "./harness/stack";
+import { projectRoot } from "../offline/evaluate";
 import { validateAgainstKubernetesSchemas } from "./support/kube-schema";
 
 /** Runs `npm run render -- --stack <stack> --out <folder>` exactly as a reviewer would. */

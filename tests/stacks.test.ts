@@ -1,4 +1,4 @@
-import { evaluateStack, StackGraph } from "./harness/stack";
+import { evaluateStack, StackGraph } from "../offline/evaluate";
 
 describe.each(["aws", "gcp", "local"])("the %s stack", (stack) => {
   let graph: StackGraph;

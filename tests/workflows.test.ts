@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { projectRoot } from "./harness/stack";
+import { projectRoot } from "../offline/evaluate";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 describe("the CI workflow", () => {

@@ -1,5 +1,5 @@
 /** Queries over rendered Kubernetes objects, shared by the platform, policy and render tests. */
-import type { KubernetesObject } from "../../scripts/render";
+import type { KubernetesObject } from "../../offline/render";
 
 export interface PodTemplateOwner {
   readonly object: KubernetesObject;

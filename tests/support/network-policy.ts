@@ -2,7 +2,7 @@
  * A small evaluator of Kubernetes NetworkPolicies (label and namespace-name selectors, ipBlock,
  * TCP/UDP ports), enough to ask "may pod A reach pod B on port P" of the policies we render.
  */
-import type { KubernetesObject } from "../../scripts/render";
+import type { KubernetesObject } from "../../offline/render";
 
 export interface Endpoint {
   readonly namespace: string;

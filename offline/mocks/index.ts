@@ -14,6 +14,6 @@ const calls: Record<string, CallMock> = { ...awsCalls, ...gcpCalls };
 
 export function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   const call = calls[args.token];
-  if (!call) throw new Error(`no mock for provider function ${args.token}; add one in tests/mocks/`);
+  if (!call) throw new Error(`no mock for provider function ${args.token}; add one in offline/mocks/`);
   return call(args);
 }

