@@ -51,6 +51,31 @@ export const upstreamImages = {
   curl: { repository: "curlimages/curl", tag: "8.16.0" },
 } as const;
 
+/** Pulumi's type token for a chart installed the way every chart here is: a Helm release. */
+export const helmReleaseType = "kubernetes:helm.sh/v3:Release";
+
+/**
+ * Every chart, ours and upstream, is installed as a `helm.v3.Release`, a custom resource that the
+ * provider drives with the Helm library, for three reasons the README spells out: it previews while the
+ * cluster does not exist yet (the engine refuses to construct a component such as `helm.v4.Chart` through
+ * a provider whose kubeconfig is unknown), it runs the charts' hooks (Chart v4 drops them, and
+ * ingress-nginx and kube-prometheus-stack make their webhook certificates in hooks), and it waits for the
+ * release to be ready and rolls a failed install or upgrade back as one unit.
+ */
+export const releaseBehaviour = {
+  // Roll a failed install or upgrade back (implies waiting for readiness), and delete what it created.
+  atomic: true,
+  cleanupOnFail: true,
+  // Seconds for each Kubernetes operation; OpenSearch and a cloud load balancer can take minutes.
+  timeout: 900,
+  // Release history is kept as Secrets in the release namespace; a handful is enough to roll back.
+  maxHistory: 5,
+} as const;
+
+export function helmRelease(name: string, args: k8s.helm.v3.ReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
+  return new k8s.helm.v3.Release(name, { ...releaseBehaviour, ...args }, opts);
+}
+
 /** Installs a pinned upstream chart as release `release` in `namespace`. */
 export function upstreamChart(
   name: string,
@@ -58,7 +83,7 @@ export function upstreamChart(
   release: string,
   namespace: pulumi.Input<string>,
   values: pulumi.Input<Record<string, unknown>>,
-  opts: pulumi.ComponentResourceOptions,
-): k8s.helm.v4.Chart {
-  return new k8s.helm.v4.Chart(name, { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo }, name: release, namespace, values }, opts);
+  opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
+  return helmRelease(name, { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo }, name: release, namespace, values }, opts);
 }

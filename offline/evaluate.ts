@@ -1,9 +1,21 @@
 /**
- * Evaluates a whole stack offline, as `pulumi up --stack <name>` would run the program, but against
- * `pulumi.runtime.setMocks`, and returns every resource the program registered.
+ * Evaluates a whole stack offline, as `pulumi preview` or `pulumi up --stack <name>` would run the
+ * program, but against `pulumi.runtime.setMocks`, and returns every resource the program registered.
  *
  * Config comes from `Pulumi.<stack>.yaml`, completed with the defaults that `Pulumi.yaml` declares,
  * exactly as the Pulumi CLI hands project config to the program.
+ *
+ * Two modes:
+ * - "update" (the default): every resource exists and reports what its provider computes (offline/mocks).
+ * - "preview": the first preview of a brand-new stack, with the engine's rules for it. Nothing exists
+ *   yet, so a resource reports its inputs and every computed output is unknown; reading an existing
+ *   object (`Service.get`) finds nothing unless its provider's configuration is unknown, in which case
+ *   the engine returns an empty result without asking; and a remote component such as `helm.v4.Chart`
+ *   constructed through a provider whose configuration is unknown is registered by the engine itself,
+ *   with no outputs and nothing beneath it: the preview cannot show what it will install
+ *   (pulumi/pulumi pkg/resource/plugin/provider_plugin.go, Construct, `if !pcfg.known`, since v3.130.0;
+ *   engines 3.76.1 to 3.129 failed there with "cannot construct components if the provider is
+ *   configured with unknown values").
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -38,9 +50,25 @@ export interface RegisteredResource {
   readonly dependencies: readonly string[];
   /** Input paths the resource's `ignoreChanges` option names. */
   readonly ignoreChanges: readonly string[];
+  /** Top-level inputs whose value was unknown when the resource was registered (only in preview). */
+  readonly unknownInputs: ReadonlySet<string>;
+  /** True for a component implemented by a provider plugin (e.g. helm.v4.Chart, eks.Cluster). */
+  readonly remote: boolean;
+  /**
+   * True for a remote component that a preview registers without constructing it, because its
+   * provider's configuration is unknown: none of its objects or outputs are in the plan.
+   */
+  readonly unconstructedInPreview: boolean;
   /** Outputs a component registered (registerOutputs); empty for custom resources. */
   outputs: Record<string, unknown>;
 }
+
+export type EvaluationMode = "update" | "preview";
+
+export interface EvaluationOptions {
+  readonly mode?: EvaluationMode;
+}
+
 
 export type ConfigOverrides = Record<string, string | number | boolean | string[] | undefined>;
 
@@ -51,6 +79,7 @@ export class StackGraph {
     readonly resources: readonly RegisteredResource[],
     readonly outputs: Record<string, unknown>,
     readonly secretOutputs: ReadonlySet<string>,
+    readonly mode: EvaluationMode = "update",
   ) {}
 
   ofType(type: string): RegisteredResource[] {
@@ -146,36 +175,57 @@ export function registeredByLastEvaluation(): number {
  * Runs the Kiosk program for `stack` under mocks and returns the resource graph.
  * Rejects with the program's own error (a ConfigError for bad config) if it fails.
  */
-export async function evaluateStack(stack: string, overrides: ConfigOverrides = {}): Promise<StackGraph> {
+export async function evaluateStack(stack: string, overrides: ConfigOverrides = {}, options: EvaluationOptions = {}): Promise<StackGraph> {
+  // Config is read first, as index.ts does: a bad config throws before anything is registered.
+  return evaluateProgram(stack, (config) => deployKiosk(config), overrides, options);
+}
+
+/** Runs `program` with the config of `stack` under mocks, in the given mode, and returns the resource graph. */
+export async function evaluateProgram(
+  stack: string,
+  program: (config: KioskConfig) => object | void,
+  overrides: ConfigOverrides = {},
+  options: EvaluationOptions = {},
+): Promise<StackGraph> {
+  const mode = options.mode ?? "update";
+  const preview = mode === "preview";
   const resources = new Map<string, RegisteredResource>();
   lastRegistrations = resources;
   const project = projectName();
+  const unknownConfigProviders = new Set<string>();
+  const failures: unknown[] = [];
+  const unconstructed = new Set<string>();
 
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({
-        id: `${args.name}-id`,
-        state: { ...args.inputs, ...(mockOutputs[args.type]?.(args) ?? {}) },
-      }),
+      newResource: (args) => {
+        if (!preview) return { id: `${args.name}-id`, state: { ...args.inputs, ...(mockOutputs[args.type]?.(args) ?? {}) } };
+        if (args.id !== undefined && args.id !== "") {
+          if (!unknownConfigProviders.has(providerUrn(args.provider))) {
+            failures.push(new Error(`${args.type} ${args.id} not found: a first preview reads an object that nothing has created yet`));
+          }
+          return { id: args.id, state: {} };
+        }
+        if (unconstructed.has(typeAndName(args.type, args.name))) return { id: undefined, state: {} };
+        return { id: undefined, state: { ...args.inputs } };
+      },
       call: (args) => mockCall(args),
     },
     project,
     stack,
-    false,
+    preview,
   );
   pulumi.runtime.setAllConfig(stackConfig(stack, overrides));
-  recordRegistrations(resources);
+  recordRegistrations(resources, { preview, unknownConfigProviders, unconstructed, failures });
 
   // A failing program rejects runInPulumiStack and, through the stack resource, promises nobody
   // awaits; collect those too and report the program's first error.
-  const failures: unknown[] = [];
   const onRejection = (reason: unknown) => failures.push(reason);
   process.on("unhandledRejection", onRejection);
-  // Config is read first, as index.ts does: a bad config throws before anything is registered.
   const config = loadConfig();
   let outputs: Record<string, unknown> = {};
   try {
-    outputs = (await pulumi.runtime.runInPulumiStack(async () => deployKiosk(config))) ?? {};
+    outputs = ((await pulumi.runtime.runInPulumiStack(async () => program(config))) as Record<string, unknown> | undefined) ?? {};
     await settings.waitForRPCs();
   } catch (error) {
     failures.unshift(error);
@@ -191,18 +241,55 @@ export async function evaluateStack(stack: string, overrides: ConfigOverrides = 
       .filter(([, value]) => isRpcSecret(value))
       .map(([key]) => key),
   );
-  return new StackGraph(stack, config, [...resources.values()], outputs, secretOutputs);
+  return new StackGraph(stack, config, [...resources.values()], outputs, secretOutputs, mode);
 }
 
-function recordRegistrations(resources: Map<string, RegisteredResource>): void {
+/** Type and name: what both the monitor and the mock see of a resource (the mock is not told its parent). */
+function typeAndName(type: string, name: string): string {
+  return `${type}::${name}`;
+}
+
+/** A provider reference is `<urn>::<id>`; the URN names the provider. */
+function providerUrn(reference: string | undefined): string {
+  return reference ? reference.split("::").slice(0, -1).join("::") : "";
+}
+
+/** True when a serialized value holds the engine's unknown sentinel anywhere (secrets included). */
+function holdsUnknown(value: unknown): boolean {
+  if (value === rpc.unknownValue) return true;
+  if (Array.isArray(value)) return value.some(holdsUnknown);
+  if (typeof value === "object" && value !== null) return Object.values(value).some(holdsUnknown);
+  return false;
+}
+
+interface RecordingContext {
+  readonly preview: boolean;
+  /** Filled in here: URNs of providers registered with unknown configuration. */
+  readonly unknownConfigProviders: Set<string>;
+  /** Filled in here: remote components (type and name) a preview registers without constructing them. */
+  readonly unconstructed: Set<string>;
+  /**
+   * Filled in here: registrations and reads that failed. The SDK turns them into rejected promises that
+   * nobody awaits, and jest's sandbox does not deliver those to `process.on("unhandledRejection")`.
+   */
+  readonly failures: unknown[];
+}
+
+function recordRegistrations(resources: Map<string, RegisteredResource>, context: RecordingContext): void {
   const monitor = settings.getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const parent: string = req.getParent();
     const type: string = req.getType();
     const name: string = req.getName();
+    const serialized: Record<string, unknown> = req.getObject()?.toJavaScript() ?? {};
     const rawInputs: Record<string, unknown> = rpc.deserializeProperties(req.getObject());
     const urn: string = monitor.newUrn(parent, type, name);
+    const unknownInputs = new Set(Object.keys(serialized).filter((key) => holdsUnknown(serialized[key])));
+    const remote: boolean = req.getRemote();
+    if (type.startsWith("pulumi:providers:") && unknownInputs.size > 0) context.unknownConfigProviders.add(urn);
+    const unconstructedInPreview = context.preview && remote && context.unknownConfigProviders.has(providerUrn(req.getProvidersMap().get(type.split(":")[0]) ?? req.getProvider()));
+    if (unconstructedInPreview) context.unconstructed.add(typeAndName(type, name));
     const propertyDependencies: string[] = [];
     req.getPropertydependenciesMap().forEach((deps: any) => propertyDependencies.push(...deps.getUrnsList())); // eslint-disable-line @typescript-eslint/no-explicit-any
     const provider: string = req.getProvider();
@@ -217,15 +304,27 @@ function recordRegistrations(resources: Map<string, RegisteredResource>): void {
       provider: provider ? provider.split("::").slice(0, -1).join("::") : undefined,
       dependencies: [...new Set([...req.getDependenciesList(), ...propertyDependencies])],
       ignoreChanges: req.getIgnorechangesList(),
+      unknownInputs,
+      remote,
+      unconstructedInPreview,
       outputs: {},
     });
-    return register(req, callback);
+    return register(req, failuresRecordedIn(context.failures, callback));
   };
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req: any, callback: any) => read(req, failuresRecordedIn(context.failures, callback)); // eslint-disable-line @typescript-eslint/no-explicit-any
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req: any, callback: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const resource = resources.get(req.getUrn());
     if (resource) resource.outputs = rpc.deserializeProperties(req.getOutputs());
     return registerOutputs(req, callback);
+  };
+}
+
+function failuresRecordedIn(failures: unknown[], callback: (error: unknown, response: unknown) => void) {
+  return (error: unknown, response: unknown) => {
+    if (error) failures.push(error);
+    callback(error, response);
   };
 }
 

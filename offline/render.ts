@@ -37,7 +37,7 @@ export interface RenderedStack {
   readonly upstreamCharts: UpstreamChartRelease[];
 }
 
-const chartType = "kubernetes:helm.sh/v4:Chart";
+const chartType = "kubernetes:helm.sh/v3:Release";
 const clusterScopedKinds = new Set([
   "Namespace", "ClusterRole", "ClusterRoleBinding", "ClusterIssuer", "CustomResourceDefinition", "StorageClass",
   "PersistentVolume", "PriorityClass", "IngressClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",

@@ -111,7 +111,7 @@ export const noPublicInternalUis: Check = (type, props) => {
       return [`Service ${namespace}/${props.metadata?.name} is an internal UI and must not get a public LoadBalancer (use the VPN or kubectl port-forward)`];
     }
   }
-  if (type === "kubernetes:helm.sh/v4:Chart") {
+  if (type === "kubernetes:helm.sh/v3:Release") {
     const values = props.values ?? {};
     const exposed: string[] = [];
     if (props.chart === "kube-prometheus-stack") {
@@ -130,7 +130,7 @@ export const imagesArePinned: Check = (type, props) => {
     const tag = /:([^/:@]+)$/.exec(image)?.[1];
     if (!image.includes("@sha256:") && (tag === undefined || tag === "latest")) problems.push(`container ${container.name} image ${image} must be pinned by a tag other than latest, or by digest`);
   }
-  if (type === "kubernetes:helm.sh/v4:Chart" && !String(props.chart ?? "").startsWith("charts/") && !/^v?\d+\.\d+\.\d+/.test(String(props.version ?? ""))) {
+  if (type === "kubernetes:helm.sh/v3:Release" && !String(props.chart ?? "").startsWith("charts/") && !/^v?\d+\.\d+\.\d+/.test(String(props.version ?? ""))) {
     problems.push(`chart ${props.chart} must be pinned to an exact version`);
   }
   return problems;

@@ -95,7 +95,7 @@ describe("the aws stack's cloud layer", () => {
         volumeBindingMode: "WaitForFirstConsumer",
         reclaimPolicy: "Delete",
       });
-      const redis = graph.ofType("kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart === "charts/redis")!;
+      const redis = graph.ofType("kubernetes:helm.sh/v3:Release").find((c) => c.inputs.chart === "charts/redis")!;
       expect(JSON.stringify(redis.inputs.values)).toContain('"storageClassName":"gp3"');
     });
   });
@@ -205,7 +205,7 @@ describe("the aws stack's cloud layer", () => {
     });
 
     it("installs cluster-autoscaler from its pinned chart, matching the cluster's version, discovering this cluster", () => {
-      const chart = graph.one("kubernetes:helm.sh/v4:Chart", "kiosk-cluster-autoscaler");
+      const chart = graph.one("kubernetes:helm.sh/v3:Release", "kiosk-cluster-autoscaler");
       expect(chart.inputs).toMatchObject({ chart: "cluster-autoscaler", version: "9.59.0", repositoryOpts: { repo: "https://kubernetes.github.io/autoscaler" }, namespace: "kube-system" });
       expect(chart.inputs.values).toMatchObject({
         cloudProvider: "aws",
@@ -228,7 +228,7 @@ describe("the aws stack's cloud layer", () => {
     });
 
     it("installs the NVIDIA device plugin from its pinned chart for the AL2023 GPU AMI, on the nodes it labels", () => {
-      const chart = graph.one("kubernetes:helm.sh/v4:Chart", "kiosk-nvidia-device-plugin");
+      const chart = graph.one("kubernetes:helm.sh/v3:Release", "kiosk-nvidia-device-plugin");
       expect(chart.inputs).toMatchObject({ chart: "nvidia-device-plugin", version: "0.20.0", repositoryOpts: { repo: "https://nvidia.github.io/k8s-device-plugin" } });
       // The chart's default node affinity requires this label; the GPU group sets it.
       expect(nodeGroup(graph, "gpu").inputs.labels["nvidia.com/gpu.present"]).toBe("true");
@@ -320,7 +320,7 @@ describe("the aws stack's cloud layer", () => {
     });
 
     it("tells the Kiosk's images their region and puts the portal behind a Network Load Balancer", () => {
-      const charts = graph.ofType("kubernetes:helm.sh/v4:Chart");
+      const charts = graph.ofType("kubernetes:helm.sh/v3:Release");
       const consumers = charts.find((c) => c.inputs.chart === "charts/consumers")!;
       expect(JSON.stringify(consumers.inputs.values)).toMatch(/"AWS_REGION","value":"us-west-2"/);
       const ingress = charts.find((c) => c.inputs.chart === "ingress-nginx")!;

@@ -245,7 +245,7 @@ describe("the gcp stack's cloud layer", () => {
     it("annotates the platform's service accounts with the Google service account bound to them", () => {
       const bindings = graph.ofType("gcp:serviceaccount/iAMMember:IAMMember");
       const platform = graph.one("kiosk:platform:Platform");
-      const charts = graph.descendantsOf(platform).filter((r) => r.type === "kubernetes:helm.sh/v4:Chart");
+      const charts = graph.descendantsOf(platform).filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
       const annotations = new Map<string, string>();
       for (const chart of charts) {
         for (const sa of [chart.inputs.values?.serviceAccount].filter(Boolean)) {
@@ -291,9 +291,9 @@ describe("the gcp stack's cloud layer", () => {
     });
 
     it("tells the Kiosk's images their project and zone", () => {
-      const frontend = graph.descendantsOf(graph.one("kiosk:platform:Platform")).find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name.includes("frontend"))!;
+      const frontend = graph.descendantsOf(graph.one("kiosk:platform:Platform")).find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.includes("frontend"))!;
       expect(JSON.stringify(frontend.inputs.values)).toMatch(/"GCLOUD_PROJECT_ID","value":"deepcell-kiosk"/);
-      const consumers = graph.descendantsOf(graph.one("kiosk:platform:Platform")).find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name.includes("consumers"))!;
+      const consumers = graph.descendantsOf(graph.one("kiosk:platform:Platform")).find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.includes("consumers"))!;
       expect(JSON.stringify(consumers.inputs.values)).toMatch(/"GKE_COMPUTE_ZONE","value":"us-central1-a"/);
     });
   });

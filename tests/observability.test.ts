@@ -6,7 +6,7 @@ import { helmLint } from "../offline/helm";
 import { validateAgainstKubernetesSchemas } from "./support/kube-schema";
 import { envOf, find, matches, podTemplateOwners } from "./support/kubernetes-objects";
 
-const chartType = "kubernetes:helm.sh/v4:Chart";
+const chartType = "kubernetes:helm.sh/v3:Release";
 const observabilityComponents = ["kiosk:observability:Logging", "kiosk:observability:Monitoring", "kiosk:observability:Vpn"];
 const toggles = { monitoring: "kiosk:observability:Monitoring", logging: "kiosk:observability:Logging", vpn: "kiosk:observability:Vpn" } as const;
 const chartsOf = { monitoring: ["kube-prometheus-stack"], logging: ["fluent-bit", "opensearch", "opensearch-dashboards"], vpn: ["charts/openvpn"] } as const;

@@ -35,7 +35,7 @@ function typeOf(object: KubernetesObject): string {
  * they are one resource, in a real preview their objects are registered too), and the objects our charts render.
  */
 function previewedResources(graph: StackGraph): { type: string; props: Props; name: string }[] {
-  const registered = graph.resources.filter((r) => r.custom || r.type === "kubernetes:helm.sh/v4:Chart").map((r) => ({ type: r.type, props: r.inputs, name: r.name }));
+  const registered = graph.resources.filter((r) => r.custom || r.type === "kubernetes:helm.sh/v3:Release").map((r) => ({ type: r.type, props: r.inputs, name: r.name }));
   const fromOwnCharts = renderGraph(graph).ownCharts.flatMap((chart) => chart.objects.map((o) => ({ type: typeOf(o), props: o, name: `${chart.name}/${o.kind}/${o.metadata.name}` })));
   return [...registered, ...fromOwnCharts];
 }
@@ -95,11 +95,11 @@ describe("the policy pack on bad resources", () => {
     ["gpu-pools-rest-at-zero", "gcp:container/nodePool:NodePool", { name: "gpu", autoscaling: { totalMinNodeCount: 1 }, nodeConfig: { guestAccelerators: [{ type: "nvidia-tesla-t4", count: 1 }] } }],
     ["gpu-pools-rest-at-zero", "aws:eks/nodeGroup:NodeGroup", { nodeGroupName: "gpu", amiType: "AL2023_x86_64_NVIDIA", scalingConfig: { minSize: 2, maxSize: 4 } }],
     ["no-public-internal-uis", "kubernetes:core/v1:Service", { metadata: { name: "grafana", namespace: "monitoring" }, spec: { type: "LoadBalancer" } }],
-    ["no-public-internal-uis", "kubernetes:helm.sh/v4:Chart", { chart: "kube-prometheus-stack", version: "1.0.0", values: { grafana: { service: { type: "LoadBalancer" } } } }],
-    ["no-public-internal-uis", "kubernetes:helm.sh/v4:Chart", { chart: "opensearch-dashboards", version: "1.0.0", values: { service: { type: "LoadBalancer" } } }],
+    ["no-public-internal-uis", "kubernetes:helm.sh/v3:Release", { chart: "kube-prometheus-stack", version: "1.0.0", values: { grafana: { service: { type: "LoadBalancer" } } } }],
+    ["no-public-internal-uis", "kubernetes:helm.sh/v3:Release", { chart: "opensearch-dashboards", version: "1.0.0", values: { service: { type: "LoadBalancer" } } }],
     ["images-and-charts-pinned", "kubernetes:apps/v1:Deployment", deployment({ ...goodContainer, image: "example/app:latest" })],
     ["images-and-charts-pinned", "kubernetes:apps/v1:Deployment", deployment({ ...goodContainer, image: "registry.example.org:5000/app" })],
-    ["images-and-charts-pinned", "kubernetes:helm.sh/v4:Chart", { chart: "keda", repositoryOpts: { repo: "https://kedacore.github.io/charts" } }],
+    ["images-and-charts-pinned", "kubernetes:helm.sh/v3:Release", { chart: "keda", repositoryOpts: { repo: "https://kedacore.github.io/charts" } }],
   ])("%s rejects a %s with a fault", (policy, type, props) => {
     const violations = violationsOf(type, props);
     expect(violations.length).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import { upstreamChart, upstreamCharts } from "../upstream-charts";
  * The chart's own affinity selects nodes labelled `nvidia.com/gpu.present=true` and tolerates the GPU taint.
  */
 export class NvidiaDevicePlugin extends pulumi.ComponentResource {
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
 
   constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:aws:NvidiaDevicePlugin", name, {}, opts);

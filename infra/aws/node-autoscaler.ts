@@ -51,7 +51,7 @@ export function clusterAutoscalerPolicy(clusterName: string, region: string): st
  * node groups by the tags EKS puts on their Auto Scaling groups, with AWS access through Pod Identity.
  */
 export class ClusterAutoscaler extends pulumi.ComponentResource {
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
   readonly role: PodIdentityRole;
 
   constructor(name: string, args: ClusterAutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -27,7 +27,7 @@ export const grafanaService = { name: "kube-prometheus-stack-grafana", port: 80 
  */
 export class Monitoring extends pulumi.ComponentResource {
   readonly grafanaAdminPassword: pulumi.Output<string>;
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:observability:Monitoring", name, {}, opts);

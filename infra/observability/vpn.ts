@@ -16,7 +16,7 @@ export interface VpnArgs {
  * OpenSearch Dashboards stay private and are reached through the VPN. Only the VPN port is exposed.
  */
 export class Vpn extends pulumi.ComponentResource {
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
 
   constructor(name: string, args: VpnArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:observability:Vpn", name, {}, opts);

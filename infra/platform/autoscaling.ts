@@ -76,7 +76,7 @@ export function inFlightTrigger(name: string, pattern: string, perReplica: numbe
  * consumer on its own queue and its own jobs in flight.
  */
 export class WorkloadAutoscaling extends pulumi.ComponentResource {
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
   readonly scaledObjects: k8s.apiextensions.CustomResource[] = [];
 
   constructor(name: string, args: WorkloadAutoscalingArgs, opts?: pulumi.ComponentResourceOptions) {

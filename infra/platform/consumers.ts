@@ -18,7 +18,7 @@ const consumerResources = {
 
 /** One consumer Deployment per queue and per -zip queue, all from one chart, on the consumer pool. */
 export class Consumers extends pulumi.ComponentResource {
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
   readonly consumers: readonly ConsumerSpec[];
 
   constructor(name: string, args: ConsumersArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -32,7 +32,7 @@ export class Consumers extends pulumi.ComponentResource {
       "consumers",
       {
         image: { repository, tag },
-        replicas: 0,
+        initialReplicas: 0,
         env: [...envList({ ...consumerEnv, STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv }), ...identity.env],
         nodeSelector: cloud.consumerPlacement.nodeSelector,
         tolerations: cloud.consumerPlacement.tolerations,

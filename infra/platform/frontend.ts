@@ -15,7 +15,7 @@ export interface FrontendArgs {
 
 /** The web portal where biologists upload images and download results, behind the ingress. */
 export class Frontend extends pulumi.ComponentResource {
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
 
   constructor(name: string, args: FrontendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:platform:Frontend", name, {}, opts);

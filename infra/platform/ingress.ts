@@ -23,7 +23,7 @@ export class IngressController extends pulumi.ComponentResource {
   readonly className = "nginx";
   readonly clusterIssuer?: string;
   readonly url: pulumi.Output<string>;
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
 
   constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:platform:IngressController", name, {}, opts);

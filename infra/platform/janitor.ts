@@ -10,7 +10,7 @@ export interface RedisJanitorArgs {
 
 /** Puts jobs back on their queue when the consumer pod that held them is gone. */
 export class RedisJanitor extends pulumi.ComponentResource {
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
 
   constructor(name: string, args: RedisJanitorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:platform:RedisJanitor", name, {}, opts);

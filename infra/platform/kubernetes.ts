@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { kioskNamespace } from "../kiosk-contract";
+import { helmRelease } from "../upstream-charts";
 
 /** Container environment in the order given, from a plain record. */
 export function envList(env: Readonly<Record<string, pulumi.Input<string>>>): k8s.types.input.core.v1.EnvVar[] {
@@ -24,10 +25,10 @@ export function ownChart(
   name: string,
   chart: OwnChartName,
   values: pulumi.Input<Record<string, unknown>>,
-  opts: pulumi.ComponentResourceOptions,
+  opts: pulumi.CustomResourceOptions,
   namespace: string = kioskNamespace,
-): k8s.helm.v4.Chart {
-  return new k8s.helm.v4.Chart(name, { chart: `charts/${chart}`, name: chart, namespace, values }, opts);
+): k8s.helm.v3.Release {
+  return helmRelease(name, { chart: `charts/${chart}`, name: chart, namespace, values }, opts);
 }
 
 /** A namespace for a piece of the platform, labelled for Pod Security admission at `level`. */

@@ -18,7 +18,7 @@ export const allInFlightPattern = "processing-*";
  * and the exporter that publishes queue depth and in-flight jobs for KEDA and Prometheus.
  */
 export class Redis extends pulumi.ComponentResource {
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:platform:Redis", name, {}, opts);

@@ -15,7 +15,7 @@ export interface TfServingArgs {
  * a cluster without a GPU pool (the local stack) it runs on CPU: slow, but the whole path works.
  */
 export class TfServing extends pulumi.ComponentResource {
-  readonly chart: k8s.helm.v4.Chart;
+  readonly chart: k8s.helm.v3.Release;
   readonly deploymentName = "tf-serving";
   /** GPUs each pod requests; 0 on CPU. */
   readonly gpusPerPod: number;
@@ -38,7 +38,7 @@ export class TfServing extends pulumi.ComponentResource {
       {
         image: { repository, tag },
         configWriter: { image: { repository: writerRepository, tag: writerTag } },
-        replicas: 0,
+        initialReplicas: 0,
         grpcPort: tfServingService.grpcPort,
         restPort: tfServingService.restPort,
         metricsPath: tfServingService.metricsPath,
