@@ -38,8 +38,8 @@ export interface AwsConfig {
 }
 
 export interface LocalConfig {
-  /** kubeconfig context; undefined means the current one. */
-  readonly kubeContext?: string;
+  /** kubeconfig context of the cluster, pinned (never the current one). */
+  readonly kubeContext: string;
   /** StorageClass for volumes; undefined means the cluster default. */
   readonly storageClass?: string;
 }
@@ -94,6 +94,8 @@ export interface KioskConfig {
   readonly components: ComponentToggles;
   readonly exposeInternalUis: boolean;
   readonly monitoring: {
+    /** Where Alertmanager sends alerts; none set means alerts are only visible in Alertmanager and Grafana. */
+    readonly alertReceivers: AlertReceivers;
     readonly prometheusStorageGi: number;
     readonly retention: string;
     readonly grafanaStorageGi: number;
@@ -102,4 +104,10 @@ export interface KioskConfig {
     readonly elasticsearchStorageGi: number;
     readonly retentionDays: number;
   };
+}
+
+/** Alert destinations; URLs carry credentials, so the program keeps them as Pulumi secrets. */
+export interface AlertReceivers {
+  readonly webhookUrl?: string;
+  readonly slackWebhookUrl?: string;
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
+  AlertReceivers,
   AwsConfig,
   Cloud,
   clouds,
@@ -256,6 +257,7 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     components,
     exposeInternalUis: read.boolean("exposeInternalUis"),
     monitoring: {
+      alertReceivers: readAlertReceivers(read),
       prometheusStorageGi: read.integer("prometheusStorageGi", 1, 10000),
       retention,
       grafanaStorageGi: read.integer("grafanaStorageGi", 1, 1000),
@@ -313,8 +315,22 @@ function readAws(read: ConfigReader): AwsConfig {
   return config;
 }
 
+function readAlertReceivers(read: ConfigReader): AlertReceivers {
+  const url = (key: string): string | undefined => {
+    const value = read.optionalString(key);
+    if (value !== undefined && !/^https:\/\/[^\s/]+\/?\S*$/.test(value)) read.problem(key, "must be an https:// URL");
+    return value;
+  };
+  return { webhookUrl: url("alertWebhookUrl"), slackWebhookUrl: url("alertSlackWebhookUrl") };
+}
+
 function readLocal(read: ConfigReader): LocalConfig {
-  return { kubeContext: read.optionalString("localKubeContext"), storageClass: read.optionalString("localStorageClass") };
+  const kubeContext = read.optionalString("localKubeContext");
+  if (kubeContext === undefined) {
+    // An empty context would follow whatever `kubectl config use-context` chose last, so one switch retargets the stack.
+    read.problem("localKubeContext", "must name the kubeconfig context of the local cluster, e.g. kind-kiosk (see `kubectl config get-contexts`)");
+  }
+  return { kubeContext: kubeContext ?? "", storageClass: read.optionalString("localStorageClass") };
 }
 
 function machineType(read: ConfigReader, cloud: Cloud, key: string, defaultKey: "consumerMachineType" | "systemMachineType"): string {

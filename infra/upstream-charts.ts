@@ -47,6 +47,8 @@ export const upstreamImages = {
   minioClient: { repository: "minio/mc", tag: "RELEASE.2025-08-13T08-35-41Z" },
   // OpenVPN Access Server, maintained by OpenVPN Inc. (free for two concurrent connections).
   openvpnAccessServer: { repository: "openvpn/openvpn-as", tag: "3.0.2-87c70987-Ubuntu24" },
+  // OpenSearch's init containers (volume ownership, vm.max_map_count).
+  busybox: { repository: "busybox", tag: "1.37.0" },
   // Applies the log retention policy to OpenSearch once it answers.
   curl: { repository: "curlimages/curl", tag: "8.16.0" },
 } as const;

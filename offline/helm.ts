@@ -54,9 +54,15 @@ export function helmLint(chartDir: string, values: object): string {
   return withValuesFile(values, (file) => runHelm(["lint", "--strict", chartDir, "-f", file]));
 }
 
-/** `helm template` of a chart with the given values; returns the rendered objects. */
-export function helmTemplate(chartDir: string, values: object, release: string, namespace: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const rendered = withValuesFile(values, (file) => runHelm(["template", release, chartDir, "--namespace", namespace, "-f", file]));
+/**
+ * `helm template` of a chart with the given values; returns the rendered objects. With `againstCluster`
+ * (a kubeconfig file) it renders as an install would on that cluster (`--dry-run=server`), so that
+ * templates' `lookup` sees the live objects.
+ */
+export function helmTemplate(chartDir: string, values: object, release: string, namespace: string, againstCluster?: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // CRDs in a chart's crds/ folder are installed by a Release too (skipCrds is false).
+  const cluster = againstCluster ? ["--dry-run=server", "--disable-openapi-validation", "--kubeconfig", againstCluster] : [];
+  const rendered = withValuesFile(values, (file) => runHelm(["template", release, chartDir, "--namespace", namespace, "--include-crds", ...cluster, "-f", file]));
   return YAML.parseAllDocuments(rendered)
     .map((doc) => doc.toJS())
     .filter((object) => object !== null && typeof object === "object");

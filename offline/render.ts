@@ -5,7 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { evaluateStack, projectRoot, RegisteredResource, StackGraph } from "./evaluate";
+import { helmReleaseType } from "../infra/upstream-charts";
+import { ConfigOverrides, evaluateStack, projectRoot, RegisteredResource, StackGraph } from "./evaluate";
 import { helmTemplate } from "./helm";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -28,6 +29,17 @@ export interface OwnChartRender extends RenderedChart {
 export interface UpstreamChartRelease extends RenderedChart {
   readonly version: string;
   readonly repo: string;
+  /** The objects the release applies, when the chart's source was given (see RenderOptions); else undefined. */
+  readonly objects?: KubernetesObject[];
+}
+
+export interface RenderOptions {
+  /**
+   * A folder holding the upstream charts' sources, one unpacked chart per folder named after the chart
+   * (as `helm pull --untar` leaves them). Without it upstream charts are listed with their values only,
+   * since fetching them needs the network.
+   */
+  readonly upstreamChartsDir?: string;
 }
 
 export interface RenderedStack {
@@ -37,11 +49,32 @@ export interface RenderedStack {
   readonly upstreamCharts: UpstreamChartRelease[];
 }
 
-const chartType = "kubernetes:helm.sh/v3:Release";
 const clusterScopedKinds = new Set([
   "Namespace", "ClusterRole", "ClusterRoleBinding", "ClusterIssuer", "CustomResourceDefinition", "StorageClass",
   "PersistentVolume", "PriorityClass", "IngressClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+  "APIService", "CSIDriver", "RuntimeClass", "ClusterTriggerAuthentication",
 ]);
+
+/** The Helm hook kinds of an object (`helm.sh/hook`), empty for an ordinary object. */
+export function hooksOf(object: KubernetesObject): string[] {
+  const hook: string | undefined = object.metadata?.annotations?.["helm.sh/hook"];
+  return hook ? hook.split(",").map((h) => h.trim()) : [];
+}
+
+/**
+ * True for an object that `helm install`/`upgrade` through a helm.v3.Release applies: every ordinary
+ * object, and every hook except test hooks, which only `helm test` runs (Release runs install and upgrade
+ * hooks, since `disableWebhooks` is false).
+ */
+export function appliedByRelease(object: KubernetesObject): boolean {
+  const hooks = hooksOf(object);
+  return hooks.length === 0 || hooks.some((hook) => /^(pre|post)-(install|upgrade)$/.test(hook));
+}
+
+/** The objects a release applies, in its namespace. */
+function releaseObjects(rendered: KubernetesObject[], namespace: string): KubernetesObject[] {
+  return rendered.filter(appliedByRelease).map((object) => redactSecrets(inReleaseNamespace(object, namespace)));
+}
 
 /** Puts a chart's namespaced objects in the release namespace, as helm and Pulumi do when they apply them. */
 function inReleaseNamespace(object: KubernetesObject, namespace: string): KubernetesObject {
@@ -52,7 +85,7 @@ const redacted = "<redacted>";
 
 /** True for a resource that is a Kubernetes object applied by the program itself. */
 function isDirectKubernetesObject(resource: RegisteredResource): boolean {
-  return resource.custom && resource.type.startsWith("kubernetes:") && resource.type !== chartType && !resource.type.startsWith("pulumi:providers:");
+  return resource.custom && resource.type.startsWith("kubernetes:") && resource.type !== helmReleaseType && !resource.type.startsWith("pulumi:providers:");
 }
 
 /** The object as it would be sent to the API server (apiVersion/kind come from the resource type). */
@@ -76,33 +109,45 @@ function ownChartFolder(chart: string): string | undefined {
   return fs.existsSync(path.join(folder, "Chart.yaml")) ? folder : undefined;
 }
 
-export function renderGraph(graph: StackGraph): RenderedStack {
+/** The unpacked source of upstream chart `chart` at `version` in `dir`; fails loudly when it is missing or another version. */
+export function upstreamChartSource(dir: string, chart: string, version: string): string {
+  const folder = path.resolve(dir, chart);
+  const chartFile = path.join(folder, "Chart.yaml");
+  if (!fs.existsSync(chartFile)) throw new Error(`no chart source for ${chart} ${version}: ${chartFile} does not exist (helm pull ${chart} --version ${version} --untar -d ${dir})`);
+  const found = YAML.parse(fs.readFileSync(chartFile, "utf8")).version;
+  if (found !== version) throw new Error(`${chartFile} is version ${found}; the program pins ${chart} ${version}`);
+  return folder;
+}
+
+export function renderGraph(graph: StackGraph, options: RenderOptions = {}): RenderedStack {
   const direct = graph.resources.filter(isDirectKubernetesObject).map(manifestOf).map(redactSecrets);
   const ownCharts: OwnChartRender[] = [];
   const upstreamCharts: UpstreamChartRelease[] = [];
-  for (const chart of graph.ofType(chartType)) {
+  for (const chart of graph.ofType(helmReleaseType)) {
     const inputs = chart.inputs;
     const release: string = inputs.name ?? chart.name;
     const namespace: string = inputs.namespace ?? "default";
     const values: Record<string, unknown> = inputs.values ?? {};
     const folder = ownChartFolder(inputs.chart);
     if (folder) {
-      const objects = helmTemplate(folder, values, release, namespace).map((object) => redactSecrets(inReleaseNamespace(object, namespace)));
+      const objects = releaseObjects(helmTemplate(folder, values, release, namespace), namespace);
       ownCharts.push({ name: chart.name, release, namespace, chart: path.relative(projectRoot, folder), values, objects });
     } else {
-      upstreamCharts.push({ name: chart.name, release, namespace, chart: inputs.chart, version: inputs.version, repo: inputs.repositoryOpts?.repo, values });
+      const source = options.upstreamChartsDir && upstreamChartSource(options.upstreamChartsDir, inputs.chart, inputs.version);
+      const objects = source ? releaseObjects(helmTemplate(source, values, release, namespace), namespace) : undefined;
+      upstreamCharts.push({ name: chart.name, release, namespace, chart: inputs.chart, version: inputs.version, repo: inputs.repositoryOpts?.repo, values, objects });
     }
   }
   return { direct, ownCharts, upstreamCharts };
 }
 
-/** Every object the stack applies that can be known offline: direct objects and our charts' objects. */
+/** Every object the stack applies that is known offline: direct objects, our charts' objects, and upstream charts' objects where rendered. */
 export function allObjects(rendered: RenderedStack): KubernetesObject[] {
-  return [...rendered.direct, ...rendered.ownCharts.flatMap((chart) => chart.objects)];
+  return [...rendered.direct, ...rendered.ownCharts.flatMap((chart) => chart.objects), ...rendered.upstreamCharts.flatMap((chart) => chart.objects ?? [])];
 }
 
-export async function renderStack(stack: string): Promise<RenderedStack> {
-  return renderGraph(await evaluateStack(stack));
+export async function renderStack(stack: string, options: RenderOptions = {}, overrides: ConfigOverrides = {}): Promise<RenderedStack> {
+  return renderGraph(await evaluateStack(stack, overrides), options);
 }
 
 function toYamlDocuments(objects: readonly object[]): string {
@@ -118,8 +163,10 @@ export function writeRendered(rendered: RenderedStack, folder: string): string[]
     files[`chart-${chart.name}.yaml`] = `# ${chart.chart}, release ${chart.release} in ${chart.namespace}\n${toYamlDocuments(chart.objects)}`;
   }
   for (const chart of rendered.upstreamCharts) {
-    const header = `# values for ${chart.repo} ${chart.chart} ${chart.version}, release ${chart.release} in ${chart.namespace} (not rendered offline)\n`;
+    const rendered = chart.objects ? "rendered from its source" : "not rendered offline";
+    const header = `# values for ${chart.repo} ${chart.chart} ${chart.version}, release ${chart.release} in ${chart.namespace} (${rendered})\n`;
     files[`upstream-${chart.name}.values.yaml`] = header + YAML.stringify(chart.values, { lineWidth: 0 });
+    if (chart.objects) files[`upstream-${chart.name}.yaml`] = `# ${chart.chart} ${chart.version}, release ${chart.release} in ${chart.namespace}\n${toYamlDocuments(chart.objects)}`;
   }
   for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(folder, file), text);
   return Object.keys(files).sort();

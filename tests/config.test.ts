@@ -44,7 +44,7 @@ describe("stack configuration", () => {
     const aws = parse("aws");
     expect(aws.aws).toMatchObject({ region: "us-west-2", natGateways: "single", availabilityZoneCount: 2, gpuAmiType: "AL2023_x86_64_NVIDIA" });
     expect(aws.gpu).toMatchObject({ type: "nvidia-tesla-t4", machineType: "g4dn.xlarge" });
-    expect(parse("local").local).toEqual({ kubeContext: undefined, storageClass: undefined });
+    expect(parse("local").local).toEqual({ kubeContext: "kind-kiosk", storageClass: undefined });
   });
 
   it("fills cloud-specific machine types when the stack leaves them empty", () => {
@@ -85,6 +85,8 @@ describe("stack configuration", () => {
     ["a bad retention", "gcp", { "kiosk:metricsRetention": "two weeks" }, /kiosk:metricsRetention = "two weeks" must be a Prometheus duration/],
     ["a models bucket that is not a URL", "gcp", { "kiosk:modelsBucket": "deepcell-models" }, /kiosk:modelsBucket = "deepcell-models" must be a bucket URL/],
     ["a bucket retention of zero days", "gcp", { "kiosk:bucketRetentionDays": 0 }, /kiosk:bucketRetentionDays = "0" must be a whole number from 1 to 3650/],
+    ["a local stack that would follow kubectl's current context", "local", { "kiosk:localKubeContext": "" }, /kiosk:localKubeContext must name the kubeconfig context of the local cluster/],
+    ["an alert webhook that is not https", "gcp", { "kiosk:alertWebhookUrl": "http://alerts.example.org/hook" }, /kiosk:alertWebhookUrl must be an https:\/\/ URL/],
   ];
 
   it.each(badCases)("rejects %s, naming the key", (_title, stack, overrides, message) => {

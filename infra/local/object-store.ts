@@ -143,8 +143,8 @@ export class LocalObjectStore extends pulumi.ComponentResource {
       {
         metadata: { name: "object-store-bucket", namespace: namespaceName, labels },
         spec: {
+          // No TTL: a Job deleted by its TTL is missing at the next refresh and re-created by the next `up`.
           backoffLimit: 10,
-          ttlSecondsAfterFinished: 3600,
           template: {
             metadata: { labels: { "app.kubernetes.io/name": "object-store-setup" } },
             spec: {

@@ -51,13 +51,14 @@ export class Logging extends pulumi.ComponentResource {
       {
         singleNode: true,
         replicas: 1,
-        sysctlInit: { enabled: true },
+        sysctlInit: { enabled: true, image: upstreamImages.busybox.repository, imageTag: upstreamImages.busybox.tag },
         // Reached only from inside the cluster (NetworkPolicy-free namespace, ClusterIP) or through the VPN.
         extraEnvs: [
           { name: "DISABLE_SECURITY_PLUGIN", value: "true" },
           { name: "DISABLE_INSTALL_DEMO_CONFIG", value: "true" },
         ],
-        persistence: { enabled: true, size: `${config.logging.elasticsearchStorageGi}Gi`, storageClass: cloud.storageClassName },
+        // The chart's init containers default to busybox:latest.
+        persistence: { enabled: true, size: `${config.logging.elasticsearchStorageGi}Gi`, storageClass: cloud.storageClassName, image: upstreamImages.busybox.repository, imageTag: upstreamImages.busybox.tag },
         resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "3Gi" } },
         opensearchJavaOpts: "-Xms1g -Xmx1g",
         service: { type: "ClusterIP" },
@@ -73,7 +74,11 @@ export class Logging extends pulumi.ComponentResource {
         opensearchHosts: openSearchUrl,
         extraEnvs: [{ name: "DISABLE_SECURITY_DASHBOARDS_PLUGIN", value: "true" }],
         service: { type: config.exposeInternalUis ? "LoadBalancer" : "ClusterIP" },
-        resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+        // A limit for every resource the chart limits: its default 100m CPU limit would otherwise stay, and
+        // Dashboards' first start (bundle optimisation) outruns its probes at 100m.
+        resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        // Dashboards needs no Kubernetes API; the chart's RoleBinding names a Role it never creates.
+        rbac: { create: false },
       },
       { parent: this, dependsOn: [ns, openSearch] },
     );
@@ -121,8 +126,8 @@ export class Logging extends pulumi.ComponentResource {
       {
         metadata: { namespace },
         spec: {
+          // No TTL: a Job deleted by its TTL is missing at the next refresh and re-created by the next `up`.
           backoffLimit: 6,
-          ttlSecondsAfterFinished: 3600,
           template: {
             spec: {
               restartPolicy: "OnFailure",

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { KioskConfig } from "../config";
+import { AlertReceivers, KioskConfig } from "../config";
 import { kioskNamespace, metricsEndpoints, queuesOf } from "../kiosk-contract";
 import { platformNamespace } from "../platform/kubernetes";
 import { platformNamespaces } from "../platform/namespaces";
@@ -19,6 +19,36 @@ export interface MonitoringArgs {
 /** Names other components and the docs refer to. */
 export const grafanaAdminSecretName = "grafana-admin";
 export const grafanaService = { name: "kube-prometheus-stack-grafana", port: 80 } as const;
+
+export const alertmanagerConfigSecretName = "alertmanager-kiosk";
+/** kube-prometheus-stack's scrape targets for control-plane parts that managed clusters do not expose. */
+export const unreachableControlPlane = ["kubeControllerManager", "kubeScheduler", "kubeProxy", "kubeEtcd"] as const;
+/** And its default rule groups about them (KubeControllerManagerDown, KubeSchedulerDown, KubeProxyDown, etcd*). */
+export const unreachableControlPlaneRules = ["kubeControllerManager", "kubeSchedulerAlerting", "kubeSchedulerRecording", "kubeProxy", "etcd"] as const;
+
+/**
+ * Alertmanager's configuration: every alert to each configured receiver, grouped by alert and queue;
+ * with none configured, alerts stay visible in Alertmanager and Grafana only (the "null" receiver).
+ */
+export function alertmanagerConfigYaml(receivers: AlertReceivers): string {
+  const configs: Record<string, unknown> = {};
+  if (receivers.webhookUrl) configs.webhook_configs = [{ url: receivers.webhookUrl, send_resolved: true }];
+  if (receivers.slackWebhookUrl) configs.slack_configs = [{ api_url: receivers.slackWebhookUrl, send_resolved: true, title: "{{ .CommonLabels.alertname }} ({{ .Status }})", text: "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}" }];
+  const receiver = Object.keys(configs).length > 0 ? "kiosk" : "null";
+  const config = {
+    route: {
+      receiver,
+      group_by: ["alertname", "queue"],
+      group_wait: "30s",
+      group_interval: "5m",
+      repeat_interval: "4h",
+      // The always-firing Watchdog proves the pipeline works; it is not news.
+      routes: [{ matchers: ['alertname = "Watchdog"'], receiver: "null" }],
+    },
+    receivers: [{ name: "null" }, ...(receiver === "kiosk" ? [{ name: "kiosk", ...configs }] : [])],
+  };
+  return JSON.stringify(config, null, 2);
+}
 
 /**
  * Prometheus, Alertmanager and Grafana (kube-prometheus-stack), scraping the Kiosk's Redis exporter and
@@ -45,6 +75,11 @@ export class Monitoring extends pulumi.ComponentResource {
       { metadata: { name: grafanaAdminSecretName, namespace }, stringData: { "admin-user": "admin", "admin-password": this.grafanaAdminPassword } },
       inNamespace,
     );
+    const alertmanagerConfig = new k8s.core.v1.Secret(
+      `${name}-alertmanager-config`,
+      { metadata: { name: alertmanagerConfigSecretName, namespace }, stringData: pulumi.secret({ "alertmanager.yaml": alertmanagerConfigYaml(config.monitoring.alertReceivers) }) },
+      inNamespace,
+    );
     const volume = (sizeGi: number) => ({ accessModes: ["ReadWriteOnce"], storageClassName: cloud.storageClassName, resources: { requests: { storage: `${sizeGi}Gi` } } });
     const uiServiceType = config.exposeInternalUis ? "LoadBalancer" : "ClusterIP";
 
@@ -67,8 +102,14 @@ export class Monitoring extends pulumi.ComponentResource {
             resources: { requests: { cpu: "200m", memory: "1Gi" }, limits: { memory: "2Gi" } },
           },
         },
-        alertmanager: { service: { type: "ClusterIP" } },
+        // Our own config Secret, so that receiver URLs stay Pulumi secrets and out of the release's values.
+        alertmanager: { service: { type: "ClusterIP" }, alertmanagerSpec: { configSecret: alertmanagerConfigSecretName, useExistingSecret: true } },
+        // EKS and GKE run these control-plane parts out of reach: scraping them only fires *Down alerts forever.
+        ...Object.fromEntries(unreachableControlPlane.map((component) => [component, { enabled: false }])),
+        defaultRules: { rules: Object.fromEntries(unreachableControlPlaneRules.map((group) => [group, false])) },
         grafana: {
+          // One ReadWriteOnce volume: a rolling update's new pod would wait forever for the old pod's volume.
+          deploymentStrategy: { type: "Recreate" },
           admin: { existingSecret: grafanaAdminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
           persistence: { enabled: true, size: `${config.monitoring.grafanaStorageGi}Gi`, storageClassName: cloud.storageClassName },
           service: { type: uiServiceType },
@@ -76,7 +117,7 @@ export class Monitoring extends pulumi.ComponentResource {
         },
         "kube-state-metrics": { metricLabelsAllowlist: [poolLabelAllowlist] },
       },
-      { parent: this, dependsOn: [ns, adminSecret] },
+      { parent: this, dependsOn: [ns, adminSecret, alertmanagerConfig] },
     );
     const afterChart = { parent: this, dependsOn: [this.chart] };
 

@@ -12,6 +12,8 @@ export interface WorkloadAutoscalingArgs {
   readonly tfServing: { readonly deploymentName: string; readonly maxReplicas: number };
   /** Charts whose Deployments the ScaledObjects target. */
   readonly targets: pulumi.Resource[];
+  /** The Kiosk's namespace: KEDA's chart puts a RoleBinding there (watchNamespace). */
+  readonly watchedNamespace: k8s.core.v1.Namespace;
 }
 
 /** How the Kiosk's workloads follow the queues; one place to tune them. */
@@ -96,7 +98,7 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
           webhooks: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
         },
       },
-      { parent: this, dependsOn: [namespace] },
+      { parent: this, dependsOn: [namespace, args.watchedNamespace] },
     );
 
     const scaledObject = (objectName: string, spec: Record<string, unknown>) => {

@@ -52,6 +52,7 @@ export class Platform extends pulumi.ComponentResource {
         consumers: consumers.consumers,
         tfServing: { deploymentName: tfServing.deploymentName, maxReplicas: tfServing.maxReplicas },
         targets: [tfServing.chart, consumers.chart, redis.chart],
+        watchedNamespace: kioskNs.namespace,
       },
       afterCloud,
     );
