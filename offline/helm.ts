@@ -67,3 +67,8 @@ export function helmTemplate(chartDir: string, values: object, release: string, 
     .map((doc) => doc.toJS())
     .filter((object) => object !== null && typeof object === "object");
 }
+
+/** `helm pull --untar` of a pinned chart into `dir` (needs the network): leaves `<dir>/<chart>`. */
+export function helmPull(repo: string, chart: string, version: string, dir: string): void {
+  runHelm(["pull", chart, "--repo", repo, "--version", version, "--untar", "--untardir", dir]);
+}

@@ -1,34 +1,11 @@
-import { ResourceValidationArgs } from "@pulumi/policy";
-import { resourcePolicies, stackPolicies } from "../policy/policies";
+import * as fs from "fs";
+import { chartExemptions } from "../policy/exemptions";
+import { stackPolicies } from "../policy/policies";
 import { bucketsWithoutPublicAccessBlock, Props } from "../policy/rules";
-import { KubernetesObject, renderGraph } from "../offline/render";
+import { chartPolicyReport, kubernetesTypeOf, violationsOf } from "../offline/policy-check";
+import { brokenReferences, describeBroken } from "../offline/references";
+import { allObjects, renderGraph } from "../offline/render";
 import { evaluateStack, StackGraph } from "../offline/evaluate";
-
-interface Violation {
-  readonly policy: string;
-  readonly level: string;
-  readonly resource: string;
-  readonly message: string;
-}
-
-/** Runs every resource policy on one resource, as the policy engine would during preview. */
-function violationsOf(type: string, props: Props, name = "resource"): Violation[] {
-  const found: Violation[] = [];
-  for (const policy of resourcePolicies) {
-    const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
-    const args = { type, props, name, urn: `urn:pulumi:test::kiosk::${type}::${name}` } as unknown as ResourceValidationArgs;
-    for (const validate of validations) {
-      void validate(args, (message) => found.push({ policy: policy.name, level: policy.enforcementLevel ?? "advisory", resource: name, message }));
-    }
-  }
-  return found;
-}
-
-/** Pulumi's type token for a Kubernetes object, as the helm v4 Chart registers its children. */
-function typeOf(object: KubernetesObject): string {
-  const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["core", object.apiVersion];
-  return `kubernetes:${group}/${version}:${object.kind}`;
-}
 
 /**
  * Every resource of a stack as preview would show it: registered resources (charts included: under mocks
@@ -36,7 +13,7 @@ function typeOf(object: KubernetesObject): string {
  */
 function previewedResources(graph: StackGraph): { type: string; props: Props; name: string }[] {
   const registered = graph.resources.filter((r) => r.custom || r.type === "kubernetes:helm.sh/v3:Release").map((r) => ({ type: r.type, props: r.inputs, name: r.name }));
-  const fromOwnCharts = renderGraph(graph).ownCharts.flatMap((chart) => chart.objects.map((o) => ({ type: typeOf(o), props: o, name: `${chart.name}/${o.kind}/${o.metadata.name}` })));
+  const fromOwnCharts = renderGraph(graph).ownCharts.flatMap((chart) => chart.objects.map((o) => ({ type: kubernetesTypeOf(o), props: o, name: `${chart.name}/${o.kind}/${o.metadata.name}` })));
   return [...registered, ...fromOwnCharts];
 }
 
@@ -125,5 +102,53 @@ describe("the policy pack on bad resources", () => {
     const exposed = await evaluateStack("aws", { "kiosk:exposeInternalUis": true });
     const exposedViolations = previewedResources(exposed).flatMap((r) => violationsOf(r.type, r.props, r.name));
     expect(exposedViolations.map((v) => [v.policy, v.level])).toEqual([["no-public-internal-uis", "mandatory"]]);
+  });
+});
+
+describe("the policy pack's exemptions for upstream charts", () => {
+  const daemonSet = (name: string, containers: Props[]) => ({ apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name, namespace: "logging" }, spec: { template: { spec: { containers } } } });
+  const rootContainer = (name: string) => ({ name, image: "example/agent:1.0.0", resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } }, securityContext: { allowPrivilegeEscalation: false } });
+
+  it("each names its chart, policy, workloads and a reason", () => {
+    expect(chartExemptions.length).toBeGreaterThan(0);
+    for (const e of chartExemptions) {
+      expect(e.workloads.length).toBeGreaterThan(0);
+      expect(e.reason.length).toBeGreaterThan(40);
+    }
+  });
+
+  it("exempts exactly the named chart's named workload (and container), nothing else", () => {
+    const fluentBit = daemonSet("fluent-bit", [rootContainer("fluent-bit")]);
+    expect(chartPolicyReport("fluent-bit", [fluentBit]).violations).toEqual([]);
+    expect(chartPolicyReport("fluent-bit", [fluentBit]).exempted.map((v) => v.policy)).toEqual(["containers-bounded-and-non-root"]);
+    // The same object from another chart, under another name, or from our own charts is a violation.
+    expect(chartPolicyReport("opensearch", [fluentBit]).violations).toHaveLength(1);
+    expect(chartPolicyReport("fluent-bit", [daemonSet("log-shipper", [rootContainer("fluent-bit")])]).violations).toHaveLength(1);
+    expect(chartPolicyReport(undefined, [fluentBit]).violations).toHaveLength(1);
+    // A container-scoped exemption covers only that container.
+    const openSearch = { ...daemonSet("opensearch-cluster-master", [rootContainer("opensearch")]), kind: "StatefulSet" };
+    openSearch.spec.template.spec = { initContainers: [rootContainer("sysctl")], containers: [rootContainer("opensearch")] } as never;
+    expect(chartPolicyReport("opensearch", [openSearch]).violations.map((v) => v.message)).toEqual([expect.stringMatching(/^container opensearch /)]);
+  });
+
+  it("exempts nothing but the bounded-and-non-root rule: an unpinned image in an exempt workload is still a violation", () => {
+    const unpinned = daemonSet("fluent-bit", [{ ...rootContainer("fluent-bit"), image: "example/agent:latest" }]);
+    expect(chartPolicyReport("fluent-bit", [unpinned]).violations.map((v) => v.policy)).toEqual(["images-and-charts-pinned"]);
+  });
+});
+
+// The upstream charts' sources are not in the repository (nor fetched by CI, which has no network to
+// chart repositories). With them at hand, `KIOSK_UPSTREAM_CHARTS=<folder> npx jest tests/policy.test.ts`
+// or `npm run render -- --stack <s> --charts <folder> --all-components` checks their renders too.
+const upstreamChartsDir = process.env.KIOSK_UPSTREAM_CHARTS;
+(upstreamChartsDir && fs.existsSync(upstreamChartsDir) ? describe.each(["aws", "gcp", "local"]) : describe.skip.each(["aws", "gcp", "local"]))("the upstream charts' renders on the %s stack", (stack) => {
+  it("refer to nothing that nobody applies or makes, and have no mandatory violation but the exempted ones", async () => {
+    const graph = await evaluateStack(stack, { ...everythingOn, "kiosk:tls": true, "kiosk:domain": "kiosk.example.org", "kiosk:acmeEmail": "ops@example.org" });
+    const rendered = renderGraph(graph, { upstreamChartsDir });
+    expect(brokenReferences(allObjects(rendered)).map(describeBroken)).toEqual([]);
+    for (const chart of rendered.upstreamCharts) {
+      expect(chart.objects?.length).toBeGreaterThan(0);
+      expect(chartPolicyReport(chart.chart, chart.objects!).violations.filter((v) => v.level === "mandatory")).toEqual([]);
+    }
   });
 });

@@ -14,9 +14,10 @@ function renderCli(stack: string, folder: string): string {
 describe.each(["aws", "gcp", "local"])("npm run render on the %s stack", (stack) => {
   let folder: string;
   let files: string[];
+  let output: string;
   beforeAll(() => {
     folder = fs.mkdtempSync(path.join(os.tmpdir(), `kiosk-render-${stack}-`));
-    renderCli(stack, folder);
+    output = renderCli(stack, folder);
     files = fs.readdirSync(folder).sort();
   }, 180000);
   afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
@@ -33,6 +34,12 @@ describe.each(["aws", "gcp", "local"])("npm run render on the %s stack", (stack)
     expect(files.some((f) => f.startsWith("upstream-") && f.includes("keda"))).toBe(true);
   });
 
+  it("checks what it wrote: every reference resolves and our charts break no mandatory policy", () => {
+    expect(output).toMatch(/^checks passed: every reference resolves, no mandatory policy violation$/m);
+    expect(output).not.toMatch(/^problem:/m);
+    expect(output).toMatch(/^note: keda 2\.20\.2: not rendered \(give --charts or --pull\)$/m);
+  });
+
   it("writes manifests that are all valid against the Kubernetes schemas", () => {
     const objects = manifests();
     expect(objects.length).toBeGreaterThan(40);
@@ -47,6 +54,19 @@ describe.each(["aws", "gcp", "local"])("npm run render on the %s stack", (stack)
     }
     const text = files.map((f) => fs.readFileSync(path.join(folder, f), "utf8")).join("\n");
     expect(text).not.toMatch(/mock-password-of/);
+  });
+});
+
+describe("npm run render with upstream chart sources", () => {
+  it("names the missing chart and how to fetch it", () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "kiosk-no-charts-"));
+    try {
+      expect(() => execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "local", "--out", path.join(empty, "out"), "--charts", empty], { cwd: projectRoot, encoding: "utf8", stdio: "pipe" })).toThrow(
+        /no chart source for ingress-nginx 4\.15\.1: .* \(helm pull ingress-nginx --version 4\.15\.1 --untar/,
+      );
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 

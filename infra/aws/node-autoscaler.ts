@@ -85,6 +85,8 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
         },
         nodeSelector: { [systemPoolLabel.key]: systemPoolLabel.value },
         resources: { requests: { cpu: "100m", memory: "300Mi" }, limits: { memory: "600Mi" } },
+        // The chart sets no user; the autoscaler needs none but its service account token (readable by any user).
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
         containerSecurityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
       },
       { parent: this, dependsOn: [this.role] },

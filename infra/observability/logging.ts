@@ -58,7 +58,17 @@ export class Logging extends pulumi.ComponentResource {
           { name: "DISABLE_INSTALL_DEMO_CONFIG", value: "true" },
         ],
         // The chart's init containers default to busybox:latest.
-        persistence: { enabled: true, size: `${config.logging.elasticsearchStorageGi}Gi`, storageClass: cloud.storageClassName, image: upstreamImages.busybox.repository, imageTag: upstreamImages.busybox.tag },
+        // fsGroup 1000 (the chart's pod security context) gives OpenSearch its volume; the root chown init container is not needed.
+        persistence: {
+          enabled: true,
+          size: `${config.logging.elasticsearchStorageGi}Gi`,
+          storageClass: cloud.storageClassName,
+          enableInitChown: false,
+          image: upstreamImages.busybox.repository,
+          imageTag: upstreamImages.busybox.tag,
+        },
+        initResources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+        securityContext: { allowPrivilegeEscalation: false },
         resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "3Gi" } },
         opensearchJavaOpts: "-Xms1g -Xmx1g",
         service: { type: "ClusterIP" },
@@ -79,6 +89,7 @@ export class Logging extends pulumi.ComponentResource {
         resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
         // Dashboards needs no Kubernetes API; the chart's RoleBinding names a Role it never creates.
         rbac: { create: false },
+        securityContext: { allowPrivilegeEscalation: false },
       },
       { parent: this, dependsOn: [ns, openSearch] },
     );
@@ -91,6 +102,8 @@ export class Logging extends pulumi.ComponentResource {
         // Every node, GPU and consumer nodes included.
         tolerations: [{ operator: "Exists" }],
         resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+        // Root to read the nodes' log files (policy/exemptions.ts), but never more than it starts with.
+        securityContext: { allowPrivilegeEscalation: false },
         config: {
           outputs: [
             "[OUTPUT]",

@@ -90,6 +90,11 @@ export class Monitoring extends pulumi.ComponentResource {
       namespace,
       {
         fullnameOverride: "kube-prometheus-stack",
+        prometheusOperator: {
+          resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+          // Its webhook certificate is made and installed by pre-/post-install hook Jobs, which a Release runs.
+          admissionWebhooks: { patch: { resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } } },
+        },
         prometheus: {
           service: { type: "ClusterIP" },
           prometheusSpec: {
@@ -110,12 +115,22 @@ export class Monitoring extends pulumi.ComponentResource {
         grafana: {
           // One ReadWriteOnce volume: a rolling update's new pod would wait forever for the old pod's volume.
           deploymentStrategy: { type: "Recreate" },
+          resources: { requests: { cpu: "50m", memory: "192Mi" }, limits: { memory: "512Mi" } },
+          // fsGroup gives Grafana its volume on EBS and PD; the chart's root chown init container is not needed.
+          initChownData: { enabled: false },
           admin: { existingSecret: grafanaAdminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
           persistence: { enabled: true, size: `${config.monitoring.grafanaStorageGi}Gi`, storageClassName: cloud.storageClassName },
           service: { type: uiServiceType },
-          sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" } },
+          sidecar: {
+            resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "192Mi" } },
+            dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" },
+          },
         },
-        "kube-state-metrics": { metricLabelsAllowlist: [poolLabelAllowlist] },
+        "kube-state-metrics": { metricLabelsAllowlist: [poolLabelAllowlist], resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
+        "prometheus-node-exporter": {
+          resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+          containerSecurityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+        },
       },
       { parent: this, dependsOn: [ns, adminSecret, alertmanagerConfig] },
     );

@@ -14,6 +14,8 @@ export interface IngressArgs {
 /** NodePort of the portal on a local cluster (map it to the host, e.g. kind's extraPortMappings). */
 export const localHttpNodePort = 30080;
 const letsEncryptIssuer = "letsencrypt";
+/** Resources of the charts' short-lived hook Jobs. */
+const smallJob = { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } };
 
 /**
  * The portal's way in: ingress-nginx behind the cloud's load balancer (a NodePort locally) and, when
@@ -47,6 +49,8 @@ export class IngressController extends pulumi.ComponentResource {
             ...(local ? { nodePorts: { http: localHttpNodePort } } : { externalTrafficPolicy: "Local" }),
           },
           resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+          // The pre-install and post-install hook Jobs that make and install the webhook's certificate.
+          admissionWebhooks: { createSecretJob: { resources: smallJob }, patchWebhookJob: { resources: smallJob } },
         },
       },
       { parent: this, dependsOn: [namespace] },
@@ -59,7 +63,13 @@ export class IngressController extends pulumi.ComponentResource {
         upstreamCharts.certManager,
         "cert-manager",
         platformNamespaces.certManager,
-        { crds: { enabled: true }, resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } } },
+        {
+          crds: { enabled: true },
+          resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+          webhook: { resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } },
+          cainjector: { resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
+          startupapicheck: { resources: smallJob },
+        },
         { parent: this, dependsOn: [certManagerNamespace] },
       );
       new k8s.apiextensions.CustomResource(
