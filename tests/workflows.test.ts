@@ -34,8 +34,17 @@ describe("the CI workflow", () => {
     expect(pulumi.with).toMatchObject({ command: "preview", policyPacks: "policy", "comment-on-pr": true });
     expect(fs.existsSync(path.join(projectRoot, "policy/PulumiPolicy.yaml"))).toBe(true);
     const skip = steps("preview")[0];
-    expect(skip.if).toMatch(/PULUMI_ACCESS_TOKEN == ''/);
-    for (const step of steps("preview").slice(1)) expect(step.if).toMatch(/PULUMI_ACCESS_TOKEN != '' && env.HAS_CLOUD == 'true'/);
+    expect(skip.if).toBe("env.HAS_BACKEND != 'true' || env.HAS_CLOUD != 'true'");
+    for (const step of steps("preview").slice(1)) expect(step.if).toMatch(/env.HAS_BACKEND == 'true' && env.HAS_CLOUD == 'true'/);
+  });
+
+  it("previews and updates a stack that does not exist yet, on Pulumi Cloud or a self-managed backend", () => {
+    expect(workflow.jobs.preview.env.HAS_BACKEND).toBe("${{ secrets.PULUMI_ACCESS_TOKEN != '' || vars.PULUMI_BACKEND_URL != '' }}");
+    for (const job of ["preview", "deploy"]) {
+      const pulumi = steps(job).find((s) => String(s.uses).startsWith("pulumi/actions@"));
+      expect(pulumi.with).toMatchObject({ upsert: true, "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}", "secrets-provider": "${{ vars.PULUMI_SECRETS_PROVIDER }}" });
+      expect(workflow.jobs[job].env.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+    }
   });
 
   it("takes cloud credentials only through OIDC, never from stored keys", () => {
