@@ -1,6 +1,9 @@
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { alertmanagerConfigSecretName } from "../infra/observability/monitoring";
+import { chartDigest } from "../infra/platform/kubernetes";
 import { helmReleaseType, releaseBehaviour, upstreamImages } from "../infra/upstream-charts";
 import { evaluateStack, projectRoot, RegisteredResource, StackGraph } from "../offline/evaluate";
 import { helmTemplate } from "../offline/helm";
@@ -49,6 +52,12 @@ describe.each(["aws", "gcp", "local"])("what the %s stack applies", (stack) => {
     }
   });
 
+  it("gives each of our charts' releases the digest of its files, so that a changed template upgrades the release", () => {
+    const ours = graph.ofType(helmReleaseType).filter((r) => r.inputs.chart.startsWith("charts/"));
+    expect(ours.length).toBeGreaterThanOrEqual(5);
+    for (const r of ours) expect(r.inputs.values.chartDigest).toBe(chartDigest(path.join(projectRoot, r.inputs.chart)));
+  });
+
   it("creates KEDA's release after the Kiosk namespace its chart puts a RoleBinding in", () => {
     const keda = release(graph, "kiosk-autoscaling-keda");
     expect(keda.inputs.values.watchNamespace).toBe("deepcell");
@@ -60,6 +69,22 @@ describe.each(["aws", "gcp", "local"])("what the %s stack applies", (stack) => {
     const jobs = graph.ofType("kubernetes:batch/v1:Job");
     expect(jobs.length).toBeGreaterThanOrEqual(1);
     for (const job of jobs) expect(job.inputs.spec.ttlSecondsAfterFinished).toBeUndefined();
+  });
+});
+
+describe("the digest of a chart", () => {
+  it("changes with any file of the chart, and only then", () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "kiosk-chart-"));
+    try {
+      fs.cpSync(path.join(projectRoot, "charts/redis"), copy, { recursive: true });
+      const before = chartDigest(copy);
+      expect(chartDigest(copy)).toBe(before);
+      expect(before).toBe(chartDigest(path.join(projectRoot, "charts/redis")));
+      fs.appendFileSync(path.join(copy, "templates/pdb.yaml"), "\n");
+      expect(chartDigest(copy)).not.toBe(before);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
 
