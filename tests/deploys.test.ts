@@ -194,6 +194,10 @@ describe("observability that works on managed clusters", () => {
     expect(v.rbac).toEqual({ create: false });
   });
 
+  it("deletes Prometheus' volume with its StatefulSet, so that destroy strands no disk", () => {
+    expect(values("kiosk-monitoring-kube-prometheus-stack").prometheus.prometheusSpec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Delete", whenScaled: "Retain" });
+  });
+
   it("replaces Grafana's single-attach volume by Recreate, not a rolling update that would hang", () => {
     expect(values("kiosk-monitoring-kube-prometheus-stack").grafana.deploymentStrategy).toEqual({ type: "Recreate" });
   });

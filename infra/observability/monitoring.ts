@@ -104,6 +104,8 @@ export class Monitoring extends pulumi.ComponentResource {
             podMonitorSelectorNilUsesHelmValues: false,
             ruleSelectorNilUsesHelmValues: false,
             storageSpec: { volumeClaimTemplate: { spec: volume(config.monitoring.prometheusStorageGi) } },
+            // The operator's StatefulSet takes its claim with it, so that `pulumi destroy` strands no disk.
+            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
             resources: { requests: { cpu: "200m", memory: "1Gi" }, limits: { memory: "2Gi" } },
           },
         },
