@@ -72,6 +72,16 @@ export interface EvaluationOptions {
 
 export type ConfigOverrides = Record<string, string | number | boolean | string[] | undefined>;
 
+/** Every optional component on (TLS with a placeholder domain), to evaluate and check everything a stack can install. */
+export const everyComponentOn: ConfigOverrides = {
+  "kiosk:monitoring": true,
+  "kiosk:logging": true,
+  "kiosk:vpn": true,
+  "kiosk:tls": true,
+  "kiosk:domain": "kiosk.example.org",
+  "kiosk:acmeEmail": "ops@example.org",
+};
+
 export class StackGraph {
   constructor(
     readonly stack: string,

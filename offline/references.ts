@@ -6,6 +6,7 @@
  * A missing reference does not fail an install: the pod waits in ContainerCreating, the webhook times
  * out, the Ingress has no backend. So nothing but a check like this one finds it before users do.
  */
+import { podSpecPaths } from "../policy/rules";
 import type { KubernetesObject } from "./render";
 
 export interface ObjectRef {
@@ -63,15 +64,6 @@ export interface BrokenReference {
   readonly field: string;
 }
 
-const podSpecOf: Record<string, (o: KubernetesObject) => KubernetesObject | undefined> = {
-  Pod: (o) => o.spec,
-  Deployment: (o) => o.spec?.template?.spec,
-  StatefulSet: (o) => o.spec?.template?.spec,
-  DaemonSet: (o) => o.spec?.template?.spec,
-  ReplicaSet: (o) => o.spec?.template?.spec,
-  Job: (o) => o.spec?.template?.spec,
-  CronJob: (o) => o.spec?.jobTemplate?.spec?.template?.spec,
-};
 
 const clusterScoped = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService", "CustomResourceDefinition", "StorageClass", "IngressClass", "PriorityClass", "ClusterIssuer"]);
 
@@ -93,7 +85,7 @@ export function referencesOf(object: KubernetesObject): { to: ObjectRef; field: 
   };
   if (!clusterScoped.has(object.kind)) add("Namespace", namespace, "metadata.namespace");
 
-  const pod = podSpecOf[object.kind]?.(object);
+  const pod = podSpecPaths[object.kind]?.(object);
   if (pod) {
     add("ServiceAccount", pod.serviceAccountName ?? pod.serviceAccount, "serviceAccountName");
     for (const volume of pod.volumes ?? []) {

@@ -136,7 +136,8 @@ export const imagesArePinned: Check = (type, props) => {
   return problems;
 };
 
-const podSpecPaths: Record<string, (props: Props) => Props | undefined> = {
+/** Where each workload kind keeps its pod spec. */
+export const podSpecPaths: Record<string, (props: Props) => Props | undefined> = {
   Pod: (p) => p.spec,
   Deployment: (p) => p.spec?.template?.spec,
   StatefulSet: (p) => p.spec?.template?.spec,

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { upstreamCharts } from "../infra/upstream-charts";
-import { ConfigOverrides, projectRoot } from "../offline/evaluate";
+import { everyComponentOn, projectRoot } from "../offline/evaluate";
 import { helmPull } from "../offline/helm";
 import { chartPolicyReport } from "../offline/policy-check";
 import { brokenReferences, describeBroken } from "../offline/references";
@@ -25,8 +25,6 @@ function argument(args: string[], flag: string): string | undefined {
   const index = args.indexOf(flag);
   return index >= 0 ? args[index + 1] : undefined;
 }
-
-const allComponents: ConfigOverrides = { "kiosk:monitoring": true, "kiosk:logging": true, "kiosk:vpn": true, "kiosk:tls": true, "kiosk:domain": "kiosk.example.org", "kiosk:acmeEmail": "ops@example.org" };
 
 /** The checks' findings, one line each; empty when everything passes. */
 export function checkRendered(rendered: RenderedStack): { problems: string[]; notes: string[] } {
@@ -57,7 +55,7 @@ async function main(args: string[]): Promise<number> {
     chartsDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiosk-upstream-charts-"));
     for (const pin of Object.values(upstreamCharts)) helmPull(pin.repo, pin.chart, pin.version, chartsDir);
   }
-  const rendered = await renderStack(stack, { upstreamChartsDir: chartsDir && path.resolve(chartsDir) }, args.includes("--all-components") ? allComponents : {});
+  const rendered = await renderStack(stack, { upstreamChartsDir: chartsDir && path.resolve(chartsDir) }, args.includes("--all-components") ? everyComponentOn : {});
   const files = writeRendered(rendered, folder);
   console.log(`wrote ${files.length} files to ${path.relative(process.cwd(), folder) || "."}:\n  ${files.join("\n  ")}`);
   const { problems, notes } = checkRendered(rendered);

@@ -5,13 +5,13 @@ import * as YAML from "yaml";
 import { alertmanagerConfigSecretName } from "../infra/observability/monitoring";
 import { chartDigest } from "../infra/platform/kubernetes";
 import { helmReleaseType, releaseBehaviour, upstreamImages } from "../infra/upstream-charts";
-import { evaluateStack, projectRoot, RegisteredResource, StackGraph } from "../offline/evaluate";
+import { evaluateStack, everyComponentOn, projectRoot, RegisteredResource, StackGraph } from "../offline/evaluate";
 import { helmTemplate } from "../offline/helm";
 import { brokenReferences, describeBroken, MadeAtRuntime, madeAtRuntime } from "../offline/references";
 import { allObjects, appliedByRelease, KubernetesObject, renderGraph } from "../offline/render";
 import { startFakeApiServer } from "./support/fake-apiserver";
 
-const everythingOn = { "kiosk:monitoring": true, "kiosk:logging": true, "kiosk:vpn": true, "kiosk:tls": true, "kiosk:domain": "kiosk.example.org", "kiosk:acmeEmail": "ops@example.org" };
+const everythingOn = everyComponentOn;
 
 const release = (graph: StackGraph, name: string): RegisteredResource => graph.one(helmReleaseType, name);
 

@@ -5,7 +5,7 @@ import { bucketsWithoutPublicAccessBlock, Props } from "../policy/rules";
 import { chartPolicyReport, kubernetesTypeOf, violationsOf } from "../offline/policy-check";
 import { brokenReferences, describeBroken } from "../offline/references";
 import { allObjects, renderGraph } from "../offline/render";
-import { evaluateStack, StackGraph } from "../offline/evaluate";
+import { evaluateStack, everyComponentOn, StackGraph } from "../offline/evaluate";
 
 /**
  * Every resource of a stack as preview would show it: registered resources (charts included: under mocks
@@ -17,7 +17,7 @@ function previewedResources(graph: StackGraph): { type: string; props: Props; na
   return [...registered, ...fromOwnCharts];
 }
 
-const everythingOn = { "kiosk:monitoring": true, "kiosk:logging": true, "kiosk:vpn": true };
+const everythingOn = everyComponentOn;
 
 describe.each(["aws", "gcp", "local"])("the policy pack on the %s stack", (stack) => {
   let graph: StackGraph;
@@ -143,7 +143,7 @@ describe("the policy pack's exemptions for upstream charts", () => {
 const upstreamChartsDir = process.env.KIOSK_UPSTREAM_CHARTS;
 (upstreamChartsDir && fs.existsSync(upstreamChartsDir) ? describe.each(["aws", "gcp", "local"]) : describe.skip.each(["aws", "gcp", "local"]))("the upstream charts' renders on the %s stack", (stack) => {
   it("refer to nothing that nobody applies or makes, and have no mandatory violation but the exempted ones", async () => {
-    const graph = await evaluateStack(stack, { ...everythingOn, "kiosk:tls": true, "kiosk:domain": "kiosk.example.org", "kiosk:acmeEmail": "ops@example.org" });
+    const graph = await evaluateStack(stack, everythingOn);
     const rendered = renderGraph(graph, { upstreamChartsDir });
     expect(brokenReferences(allObjects(rendered)).map(describeBroken)).toEqual([]);
     for (const chart of rendered.upstreamCharts) {
