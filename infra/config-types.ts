@@ -24,8 +24,15 @@ export interface GcpConfig {
   readonly zone: string;
   readonly regional: boolean;
   readonly releaseChannel: "RAPID" | "REGULAR" | "STABLE";
-  /** Zones of the region that offer the GPU type; the GPU pool lives only there. */
+  /** Zones of the region that offer the GPU type. */
   readonly gpuZones: readonly string[];
+  /** Whether the GPU and consumer pools span every GPU zone (kiosk:gkeMultiZoneGpus) instead of one. */
+  readonly multiZoneGpus: boolean;
+  /**
+   * Zones of the data path (consumers, TF-Serving, GPUs), which always share them: one zone by default,
+   * so that no image crosses zones; every GPU zone with kiosk:gkeMultiZoneGpus.
+   */
+  readonly dataZones: readonly string[];
 }
 
 export interface AwsConfig {

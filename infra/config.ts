@@ -290,6 +290,15 @@ function readGcp(read: ConfigReader): GcpConfig {
   for (const gpuZone of gpuZones) {
     if (region !== "" && !gpuZone.startsWith(`${region}-`)) read.problem("gpuZones", `contains "${gpuZone}", which is not in gcp:region "${region}"`);
   }
+  const multiZoneGpus = read.boolean("gkeMultiZoneGpus");
+  // One zone by default: consumers, TF-Serving and the GPUs exchange every image, and traffic between zones is billed.
+  const dataZone = gpuZones.includes(zone) ? zone : regional ? gpuZones[0] : undefined;
+  if (!multiZoneGpus && dataZone === undefined && gpuZones.length > 0 && zone !== "") {
+    read.problem(
+      "gpuZones",
+      `does not include gcp:zone "${zone}": the consumers, TF-Serving and the GPUs share one zone, so put the cluster in a zone that offers the GPU (one of ${gpuZones.join(", ")}), or set kiosk:gkeMultiZoneGpus to true to spread them across zones`,
+    );
+  }
   return {
     project: read.string("gcp:project"),
     region,
@@ -297,6 +306,8 @@ function readGcp(read: ConfigReader): GcpConfig {
     regional,
     releaseChannel: read.oneOf("gkeReleaseChannel", ["RAPID", "REGULAR", "STABLE"] as const),
     gpuZones,
+    multiZoneGpus,
+    dataZones: multiZoneGpus ? gpuZones : dataZone ? [dataZone] : [],
   };
 }
 

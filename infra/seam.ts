@@ -73,6 +73,8 @@ export interface GpuPlacement extends Placement {
   /** Extended resource name the device plugin advertises, requested by GPU containers. */
   readonly resourceName: "nvidia.com/gpu";
   readonly gpusPerPod: number;
+  /** True when GPU nodes may be in several zones: consumers then prefer a TF-Serving pod in their own zone. */
+  readonly spansZones: boolean;
 }
 
 export interface IngressSpecifics {
@@ -97,8 +99,9 @@ export function tolerationFor(taint: { key: string; value: string; effect: strin
 }
 
 /** Placement on the GPU pool, as every cloud with one labels and taints it. */
-export function gpuPoolPlacement(gpusPerPod: number): GpuPlacement {
+export function gpuPoolPlacement(gpusPerPod: number, spansZones: boolean): GpuPlacement {
   return {
+    spansZones,
     nodeSelector: { [gpuPoolLabel.key]: gpuPoolLabel.value },
     tolerations: [tolerationFor(gpuTaint)],
     resourceName: "nvidia.com/gpu",

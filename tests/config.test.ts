@@ -39,6 +39,8 @@ describe("stack configuration", () => {
       regional: false,
       releaseChannel: "REGULAR",
       gpuZones: ["us-central1-a", "us-central1-b"],
+      multiZoneGpus: false,
+      dataZones: ["us-central1-a"],
     });
     expect(gcp.aws).toBeUndefined();
     const aws = parse("aws");

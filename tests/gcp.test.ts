@@ -37,10 +37,28 @@ describe("the gcp stack's cloud layer", () => {
       cluster = graph.one("gcp:container/cluster:Cluster");
     });
 
-    it("is zonal in gcp:zone by default, with the GPU zones among its node locations", () => {
+    it("is zonal in gcp:zone by default, with the whole data path there (no other node location)", () => {
       expect(cluster.inputs.location).toBe("us-central1-a");
-      expect(cluster.inputs.nodeLocations).toEqual(["us-central1-a", "us-central1-b"]);
+      expect(cluster.inputs.nodeLocations).toBeUndefined();
       expect(cluster.inputs.name).toBe("deepcell");
+      for (const name of ["consumers", "gpu"]) expect(pool(graph, name).inputs.nodeLocations).toEqual(["us-central1-a"]);
+    });
+
+    it("never lists a zonal cluster's own zone among its node locations (the provider rejects it)", async () => {
+      for (const overrides of [{}, { "kiosk:gkeMultiZoneGpus": true }, { "kiosk:gkeMultiZoneGpus": true, "kiosk:gpuZones": ["us-central1-b", "us-central1-c"] }]) {
+        const c = (await evaluateStack("gcp", overrides)).one("gcp:container/cluster:Cluster");
+        expect(c.inputs.nodeLocations ?? []).not.toContain(c.inputs.location);
+      }
+    });
+
+    it("spreads consumers and GPUs over every GPU zone only when asked, routing consumers to TF-Serving in their own zone", async () => {
+      const multi = await evaluateStack("gcp", { "kiosk:gkeMultiZoneGpus": true });
+      expect(multi.one("gcp:container/cluster:Cluster").inputs.nodeLocations).toEqual(["us-central1-b"]);
+      for (const name of ["consumers", "gpu"]) expect(pool(multi, name).inputs.nodeLocations).toEqual(["us-central1-a", "us-central1-b"]);
+      expect(pool(multi, "system").inputs.nodeLocations).toEqual(["us-central1-a"]);
+      const tfServing = (g: StackGraph) => g.one("kubernetes:helm.sh/v3:Release", "kiosk-tf-serving").inputs.values;
+      expect(tfServing(multi).trafficDistribution).toBe("PreferClose");
+      expect(tfServing(graph).trafficDistribution).toBeUndefined();
     });
 
     it("is regional when configured, across the region's zones", async () => {
@@ -48,7 +66,8 @@ describe("the gcp stack's cloud layer", () => {
       const c = regional.one("gcp:container/cluster:Cluster");
       expect(c.inputs.location).toBe("us-central1");
       expect(c.inputs.nodeLocations).toBeUndefined();
-      expect(pool(regional, "gpu").inputs.nodeLocations).toEqual(["us-central1-a", "us-central1-b"]);
+      expect(pool(regional, "gpu").inputs.nodeLocations).toEqual(["us-central1-a"]);
+      expect(pool(regional, "consumers").inputs.nodeLocations).toEqual(["us-central1-a"]);
       expect(pool(regional, "gpu").inputs.location).toBe("us-central1");
     });
 
@@ -139,13 +158,13 @@ describe("the gcp stack's cloud layer", () => {
       expect(gpu.inputs.nodeConfig.labels).toEqual({ "kiosk.deepcell.org/pool": "gpu" });
     });
 
-    it("attaches the configured GPU with GKE-installed drivers, only in the zones that offer it", () => {
+    it("attaches the configured GPU with GKE-installed drivers, in the data path's zone", () => {
       const gpu = pool(graph, "gpu");
       expect(gpu.inputs.nodeConfig.machineType).toBe("n1-standard-4");
       expect(gpu.inputs.nodeConfig.guestAccelerators).toEqual([
         { type: "nvidia-tesla-t4", count: 1, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } },
       ]);
-      expect(gpu.inputs.nodeLocations).toEqual(["us-central1-a", "us-central1-b"]);
+      expect(gpu.inputs.nodeLocations).toEqual(["us-central1-a"]);
       expect(gpu.inputs.nodeConfig.spot).toBe(false);
     });
 
@@ -158,13 +177,14 @@ describe("the gcp stack's cloud layer", () => {
         "kiosk:maxGpuNodes": 6,
         "kiosk:gpuSpot": true,
         "kiosk:gpuZones": ["us-central1-c"],
+        "gcp:zone": "us-central1-c",
       });
       const gpu = pool(custom, "gpu");
       expect(gpu.inputs.nodeConfig).toMatchObject({ machineType: "g2-standard-8", spot: true });
       expect(gpu.inputs.nodeConfig.guestAccelerators[0]).toMatchObject({ type: "nvidia-l4", count: 2 });
       expect(gpu.inputs.autoscaling).toMatchObject({ totalMinNodeCount: 1, totalMaxNodeCount: 6 });
       expect(gpu.inputs.nodeLocations).toEqual(["us-central1-c"]);
-      expect(custom.one("gcp:container/cluster:Cluster").inputs.nodeLocations).toEqual(["us-central1-a", "us-central1-c"]);
+      expect(custom.one("gcp:container/cluster:Cluster").inputs.nodeLocations).toBeUndefined();
     });
 
     it("shortens a GPU node's cold start: image streaming, gVNIC and an SSD boot disk", () => {
@@ -304,6 +324,7 @@ describe("gcp configuration errors", () => {
     [{ "kiosk:gpuType": "nvidia-a10g" }, /kiosk:gpuType = "nvidia-a10g" is not offered on gcp; allowed values: .*nvidia-tesla-t4/],
     [{ "kiosk:gpuMachineType": "e2-standard-4" }, /kiosk:gpuMachineType = "e2-standard-4" does not carry a nvidia-tesla-t4/],
     [{ "kiosk:gpuZones": [] }, /kiosk:gpuZones must list the zones of us-central1 that offer nvidia-tesla-t4/],
+    [{ "kiosk:gpuZones": ["us-central1-b"] }, /kiosk:gpuZones does not include gcp:zone "us-central1-a": the consumers, TF-Serving and the GPUs share one zone/],
     [{ "kiosk:gpuZones": ["europe-west4-a"] }, /kiosk:gpuZones contains "europe-west4-a", which is not in gcp:region "us-central1"/],
     [{ "kiosk:gkeReleaseChannel": "BETA" }, /kiosk:gkeReleaseChannel = "BETA" is not allowed; allowed values: RAPID, REGULAR, STABLE/],
   ])("rejects %j before creating anything", async (overrides, message) => {

@@ -63,8 +63,11 @@ export class GkeCluster extends pulumi.ComponentResource {
         ),
     );
 
-    // A zonal control plane still needs the GPU zones among its node locations to place GPU nodes there.
-    const nodeLocations = gcpConfig.regional ? undefined : unique([gcpConfig.zone, ...gcpConfig.gpuZones]);
+    // A zonal control plane needs its pools' other zones among its node locations, and the provider
+    // rejects its own zone in that list ("If this is specified for a zonal cluster, omit the cluster's
+    // zone": nodeLocations in @pulumi/gcp container/cluster.d.ts).
+    const otherZones = gcpConfig.dataZones.filter((zone) => zone !== gcpConfig.zone);
+    const nodeLocations = gcpConfig.regional || otherZones.length === 0 ? undefined : unique(otherZones);
     this.cluster = new gcp.container.Cluster(
       name,
       {
@@ -154,8 +157,9 @@ export class GkeCluster extends pulumi.ComponentResource {
       taints: [],
       imageStreaming: false,
     });
+    // Consumers live where the GPUs are: every image goes from a consumer to TF-Serving and back.
     this.consumerPool = pool("consumers", config.consumerPool, {
-      nodeLocations: gcpConfig.regional ? undefined : [gcpConfig.zone],
+      nodeLocations: [...gcpConfig.dataZones],
       locationPolicy: "ANY",
       diskType: "pd-balanced",
       diskSizeGb: 50,
@@ -164,7 +168,7 @@ export class GkeCluster extends pulumi.ComponentResource {
       imageStreaming: false,
     });
     this.gpuPool = pool("gpu", config.gpu, {
-      nodeLocations: [...gcpConfig.gpuZones],
+      nodeLocations: [...gcpConfig.dataZones],
       locationPolicy: "ANY",
       // TF-Serving's image is several GB: a fast disk shortens the pull on a cold node.
       diskType: "pd-ssd",

@@ -48,6 +48,8 @@ export class TfServing extends pulumi.ComponentResource {
           ? { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: "4", memory: "12Gi" } }
           : { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: "2", memory: "8Gi" } },
         gpus: this.gpusPerPod,
+        // Topology-aware routing: with GPUs in several zones, a consumer's requests stay in its zone when they can.
+        ...(gpu?.spansZones ? { trafficDistribution: "PreferClose" } : {}),
         nodeSelector: gpu?.nodeSelector ?? {},
         tolerations: gpu?.tolerations ?? [],
         serviceAccount: { name: identity.serviceAccountName, annotations: identity.serviceAccountAnnotations },
