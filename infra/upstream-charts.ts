@@ -38,6 +38,30 @@ export const clusterAutoscalerImageTags: Readonly<Record<string, string>> = {
   "1.36": "v1.36.1",
 };
 
+/**
+ * Ports on the nodes that the Kubernetes API server itself connects to: admission webhooks and
+ * aggregated APIs. The charts are given these values, and a cloud whose control plane reaches the nodes
+ * only on some ports (private GKE: 443 and 10250) opens exactly these. Chart keys and defaults as read at
+ * the pinned versions: keda service.portHttpsTarget (6443) and webhooks.port (9443); ingress-nginx
+ * controller.admissionWebhooks.port (8443); cert-manager webhook.securePort (10250);
+ * kube-prometheus-stack prometheusOperator.tls.internalPort (10250).
+ */
+export const controlPlaneCallbackPorts = {
+  kedaMetricsApi: 6443,
+  kedaAdmissionWebhooks: 9443,
+  ingressNginxAdmission: 8443,
+  certManagerWebhook: 10250,
+  prometheusOperatorWebhook: 10250,
+} as const;
+
+/** The callback ports of the components a stack installs (KEDA and ingress-nginx always), each once, ascending. */
+export function controlPlaneCallbackPortsFor(components: { readonly tls: boolean; readonly monitoring: boolean }): number[] {
+  const ports: number[] = [controlPlaneCallbackPorts.kedaMetricsApi, controlPlaneCallbackPorts.kedaAdmissionWebhooks, controlPlaneCallbackPorts.ingressNginxAdmission];
+  if (components.tls) ports.push(controlPlaneCallbackPorts.certManagerWebhook);
+  if (components.monitoring) ports.push(controlPlaneCallbackPorts.prometheusOperatorWebhook);
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
 /** Third-party images our own charts and objects run, pinned like the charts. */
 export const upstreamImages = {
   valkey: { repository: "valkey/valkey", tag: "8.1.4-alpine" },

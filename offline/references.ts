@@ -156,3 +156,44 @@ export function describeBroken(reference: BrokenReference): string {
   const at = (ref: ObjectRef) => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
   return `${at(reference.from)} refers to ${at(reference.to)} (${reference.field}), which nothing applies or makes`;
 }
+
+/**
+ * The container ports on the nodes that the API server calls: for each webhook and APIService, its
+ * Service's port resolved to the selected pods' container port. A cloud that filters the control plane's
+ * traffic to the nodes must open exactly these.
+ */
+export function controlPlaneCallbackTargets(objects: readonly KubernetesObject[]): { caller: string; port: number }[] {
+  const calls: { caller: string; namespace: string; service: string; port: number }[] = [];
+  for (const object of objects) {
+    if (object.kind === "ValidatingWebhookConfiguration" || object.kind === "MutatingWebhookConfiguration") {
+      for (const webhook of object.webhooks ?? []) {
+        const service = webhook.clientConfig?.service;
+        if (service) calls.push({ caller: `${object.kind} ${object.metadata.name}/${webhook.name}`, namespace: service.namespace, service: service.name, port: service.port ?? 443 });
+      }
+    }
+    if (object.kind === "APIService" && object.spec?.service) {
+      calls.push({ caller: `APIService ${object.metadata.name}`, namespace: object.spec.service.namespace, service: object.spec.service.name, port: object.spec.service.port ?? 443 });
+    }
+  }
+  return calls.map((call) => {
+    const service = objects.find((o) => o.kind === "Service" && o.metadata?.name === call.service && o.metadata?.namespace === call.namespace);
+    const servicePort = service?.spec?.ports?.find((p: KubernetesObject) => p.port === call.port);
+    if (!servicePort) throw new Error(`${call.caller} calls ${call.namespace}/${call.service}:${call.port}, which no Service port offers`);
+    const selector: Record<string, string> = service!.spec.selector ?? {};
+    const pods = objects
+      .filter((o) => o.metadata?.namespace === call.namespace && podSpecPaths[o.kind])
+      .filter((o) => {
+        const labels = (o.spec?.template?.metadata?.labels ?? {}) as Record<string, string>;
+        return Object.entries(selector).every(([key, value]) => labels[key] === value);
+      });
+    const target = servicePort.targetPort ?? servicePort.port;
+    for (const pod of pods) {
+      for (const container of podSpecPaths[pod.kind](pod)?.containers ?? []) {
+        for (const port of container.ports ?? []) {
+          if (port.containerPort === target || port.name === target) return { caller: call.caller, port: port.containerPort };
+        }
+      }
+    }
+    throw new Error(`${call.caller}: no pod behind ${call.namespace}/${call.service} exposes ${target}`);
+  });
+}

@@ -7,7 +7,7 @@ import { chartDigest } from "../infra/platform/kubernetes";
 import { helmReleaseType, releaseBehaviour, upstreamImages } from "../infra/upstream-charts";
 import { evaluateStack, everyComponentOn, projectRoot, RegisteredResource, StackGraph } from "../offline/evaluate";
 import { helmTemplate } from "../offline/helm";
-import { brokenReferences, describeBroken, MadeAtRuntime, madeAtRuntime } from "../offline/references";
+import { brokenReferences, controlPlaneCallbackTargets, describeBroken, MadeAtRuntime, madeAtRuntime } from "../offline/references";
 import { allObjects, appliedByRelease, KubernetesObject, renderGraph } from "../offline/render";
 import { startFakeApiServer } from "./support/fake-apiserver";
 
@@ -116,6 +116,18 @@ describe("KEDA owns replicas after install (real helm, rendering against an API 
 
   it("starts every such Deployment at 0 on install, so no GPU node starts before there is work", () => {
     for (const d of [...rendered("kiosk-tf-serving", "charts/tf-serving"), ...rendered("kiosk-consumers", "charts/consumers")]) expect(d.spec.replicas).toBe(0);
+  });
+});
+
+describe("the control plane's calls to the nodes", () => {
+  it("resolve each webhook and APIService through its Service to the pods' container port", () => {
+    const objects = [
+      { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name: "v" }, webhooks: [{ name: "v.example.org", clientConfig: { service: { namespace: "team", name: "hook" } } }] },
+      { apiVersion: "v1", kind: "Service", metadata: { name: "hook", namespace: "team" }, spec: { selector: { app: "hook" }, ports: [{ port: 443, targetPort: "https" }] } },
+      { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "hook", namespace: "team" }, spec: { template: { metadata: { labels: { app: "hook" } }, spec: { containers: [{ name: "main", ports: [{ name: "https", containerPort: 9876 }] }] } } } },
+    ];
+    expect(controlPlaneCallbackTargets(objects)).toEqual([{ caller: "ValidatingWebhookConfiguration v/v.example.org", port: 9876 }]);
+    expect(() => controlPlaneCallbackTargets(objects.slice(0, 2))).toThrow(/no pod behind team\/hook exposes https/);
   });
 });
 

@@ -1,4 +1,5 @@
 import { ConfigError } from "../infra/config";
+import { gkeAddressRanges } from "../infra/gcp/network";
 import { evaluateStack, RegisteredResource, StackGraph } from "../offline/evaluate";
 
 const pool = (graph: StackGraph, name: string): RegisteredResource => graph.one("gcp:container/nodePool:NodePool", `kiosk-gke-${name}`);
@@ -42,6 +43,21 @@ describe("the gcp stack's cloud layer", () => {
       expect(cluster.inputs.nodeLocations).toBeUndefined();
       expect(cluster.inputs.name).toBe("deepcell");
       for (const name of ["consumers", "gpu"]) expect(pool(graph, name).inputs.nodeLocations).toEqual(["us-central1-a"]);
+    });
+
+    it("lets the control plane reach exactly the nodes' webhook and aggregated-API ports, for the components installed", async () => {
+      const firewall = graph.one("gcp:compute/firewall:Firewall", "kiosk-gke-control-plane-to-nodes");
+      expect(firewall.inputs).toMatchObject({ direction: "INGRESS", sourceRanges: [gkeAddressRanges.controlPlane], targetServiceAccounts: [expect.stringMatching(/^deepcell-nodes@/)] });
+      // The default gcp stack has monitoring on and TLS off.
+      expect(firewall.inputs.allows).toEqual([{ protocol: "tcp", ports: ["6443", "8443", "9443", "10250"] }]);
+      const bare = await evaluateStack("gcp", { "kiosk:monitoring": false });
+      expect(bare.one("gcp:compute/firewall:Firewall", "kiosk-gke-control-plane-to-nodes").inputs.allows).toEqual([{ protocol: "tcp", ports: ["6443", "8443", "9443"] }]);
+      const keda = graph.one("kubernetes:helm.sh/v3:Release", "kiosk-autoscaling-keda").inputs.values;
+      expect([keda.service.portHttpsTarget, keda.webhooks.port]).toEqual([6443, 9443]);
+      const nginx = graph.one("kubernetes:helm.sh/v3:Release", "kiosk-ingress-ingress-nginx").inputs.values;
+      expect(nginx.controller.admissionWebhooks.port).toBe(8443);
+      // Webhooks are called as soon as their release installs: the rule exists before the platform.
+      expect(graph.dependsOn(graph.one("kubernetes:helm.sh/v3:Release", "kiosk-autoscaling-keda"), firewall)).toBe(true);
     });
 
     it("never lists a zonal cluster's own zone among its node locations (the provider rejects it)", async () => {

@@ -3,7 +3,8 @@ import { chartExemptions } from "../policy/exemptions";
 import { stackPolicies } from "../policy/policies";
 import { bucketsWithoutPublicAccessBlock, Props } from "../policy/rules";
 import { chartPolicyReport, kubernetesTypeOf, violationsOf } from "../offline/policy-check";
-import { brokenReferences, describeBroken } from "../offline/references";
+import { controlPlaneCallbackPortsFor } from "../infra/upstream-charts";
+import { brokenReferences, controlPlaneCallbackTargets, describeBroken } from "../offline/references";
 import { allObjects, renderGraph } from "../offline/render";
 import { evaluateStack, everyComponentOn, StackGraph } from "../offline/evaluate";
 
@@ -142,10 +143,12 @@ describe("the policy pack's exemptions for upstream charts", () => {
 // or `npm run render -- --stack <s> --charts <folder> --all-components` checks their renders too.
 const upstreamChartsDir = process.env.KIOSK_UPSTREAM_CHARTS;
 (upstreamChartsDir && fs.existsSync(upstreamChartsDir) ? describe.each(["aws", "gcp", "local"]) : describe.skip.each(["aws", "gcp", "local"]))("the upstream charts' renders on the %s stack", (stack) => {
-  it("refer to nothing that nobody applies or makes, and have no mandatory violation but the exempted ones", async () => {
+  it("refer to nothing that nobody applies or makes, call back only on the ports clouds open, and have no mandatory violation but the exempted ones", async () => {
     const graph = await evaluateStack(stack, everythingOn);
     const rendered = renderGraph(graph, { upstreamChartsDir });
     expect(brokenReferences(allObjects(rendered)).map(describeBroken)).toEqual([]);
+    // What a private GKE control plane must reach on the nodes is what the gcp stack's firewall opens.
+    expect([...new Set(controlPlaneCallbackTargets(allObjects(rendered)).map((t) => t.port))].sort((a, b) => a - b)).toEqual(controlPlaneCallbackPortsFor(graph.config.components));
     for (const chart of rendered.upstreamCharts) {
       expect(chart.objects?.length).toBeGreaterThan(0);
       expect(chartPolicyReport(chart.chart, chart.objects!).violations.filter((v) => v.level === "mandatory")).toEqual([]);

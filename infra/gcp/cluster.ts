@@ -2,6 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { GcpConfig, KioskConfig, NodePoolConfig } from "../config";
 import { consumerPoolLabel, consumerTaint, gpuPoolLabel, gpuTaint, systemPoolLabel } from "../seam";
+import { controlPlaneCallbackPortsFor } from "../upstream-charts";
 import { gkeAddressRanges, GkeNetwork } from "./network";
 
 export interface GkeClusterArgs {
@@ -39,6 +40,7 @@ export class GkeCluster extends pulumi.ComponentResource {
   readonly consumerPool: gcp.container.NodePool;
   readonly gpuPool: gcp.container.NodePool;
   readonly workloadPool: string;
+  readonly controlPlaneFirewall: gcp.compute.Firewall;
   /** kubeconfig that authenticates with gke-gcloud-auth-plugin (no credentials inside), as a secret. */
   readonly kubeconfig: pulumi.Output<string>;
 
@@ -107,6 +109,23 @@ export class GkeCluster extends pulumi.ComponentResource {
         resourceLabels: { app: "deepcell-kiosk", stack: labelValue(config.stack) },
       },
       { parent: this, dependsOn: [...nodeRoles, network.nat] },
+    );
+
+    // A private cluster's control plane reaches the nodes only on 443 and 10250 (GKE, "Adding firewall
+    // rules for specific use cases" in the private clusters guide); webhooks and KEDA's metrics API listen
+    // elsewhere, and would time out without this rule.
+    this.controlPlaneFirewall = new gcp.compute.Firewall(
+      `${name}-control-plane-to-nodes`,
+      {
+        project,
+        network: network.network.id,
+        description: "GKE control plane to the Kiosk's webhooks and aggregated APIs on the nodes",
+        direction: "INGRESS",
+        sourceRanges: [gkeAddressRanges.controlPlane],
+        targetServiceAccounts: [this.nodeServiceAccount.email],
+        allows: [{ protocol: "tcp", ports: controlPlaneCallbackPortsFor(config.components).map(String) }],
+      },
+      { parent: this },
     );
 
     const pool = (poolName: string, poolConfig: NodePoolConfig, specifics: PoolSpecifics) =>

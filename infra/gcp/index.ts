@@ -54,7 +54,7 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
       GKE_COMPUTE_ZONE: gcpConfig.regional ? gcpConfig.region : gcpConfig.zone,
     };
     // Workloads start only once their nodes and their identity exist; destroy removes them first.
-    this.readiness = [...cluster.nodePools, ...identities.bindings];
+    this.readiness = [...cluster.nodePools, ...identities.bindings, cluster.controlPlaneFirewall];
     this.bucket = {
       name: bucket.name,
       url: bucket.url,

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsumerSpec, kioskNamespace, metricsEndpoints, processingKeyPattern, redisService } from "../kiosk-contract";
 import { platformNamespaces } from "./namespaces";
-import { upstreamChart, upstreamCharts } from "../upstream-charts";
+import { controlPlaneCallbackPorts, upstreamChart, upstreamCharts } from "../upstream-charts";
 import { platformNamespace } from "./kubernetes";
 import { allInFlightPattern } from "./redis";
 
@@ -92,6 +92,8 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
       {
         // KEDA acts on the Kiosk's namespace only.
         watchNamespace: kioskNamespace,
+        service: { portHttpsTarget: controlPlaneCallbackPorts.kedaMetricsApi },
+        webhooks: { port: controlPlaneCallbackPorts.kedaAdmissionWebhooks },
         resources: {
           operator: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
           metricServer: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { CloudLayer } from "../seam";
 import { platformNamespaces } from "./namespaces";
-import { upstreamChart, upstreamCharts } from "../upstream-charts";
+import { controlPlaneCallbackPorts, upstreamChart, upstreamCharts } from "../upstream-charts";
 import { platformNamespace } from "./kubernetes";
 
 export interface IngressArgs {
@@ -50,7 +50,7 @@ export class IngressController extends pulumi.ComponentResource {
           },
           resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
           // The pre-install and post-install hook Jobs that make and install the webhook's certificate.
-          admissionWebhooks: { createSecretJob: { resources: smallJob }, patchWebhookJob: { resources: smallJob } },
+          admissionWebhooks: { port: controlPlaneCallbackPorts.ingressNginxAdmission, createSecretJob: { resources: smallJob }, patchWebhookJob: { resources: smallJob } },
         },
       },
       { parent: this, dependsOn: [namespace] },
@@ -66,7 +66,7 @@ export class IngressController extends pulumi.ComponentResource {
         {
           crds: { enabled: true },
           resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
-          webhook: { resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } },
+          webhook: { securePort: controlPlaneCallbackPorts.certManagerWebhook, resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } },
           cainjector: { resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
           startupapicheck: { resources: smallJob },
         },
