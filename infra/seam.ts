@@ -75,6 +75,8 @@ export interface GpuPlacement extends Placement {
   readonly gpusPerPod: number;
   /** True when GPU nodes may be in several zones: consumers then prefer a TF-Serving pod in their own zone. */
   readonly spansZones: boolean;
+  /** Whether the platform runs NVIDIA's dcgm-exporter for GPU metrics, or the cloud reports them itself (GKE). */
+  readonly gpuMetrics: "dcgm-exporter" | "cloud";
 }
 
 export interface IngressSpecifics {
@@ -99,9 +101,10 @@ export function tolerationFor(taint: { key: string; value: string; effect: strin
 }
 
 /** Placement on the GPU pool, as every cloud with one labels and taints it. */
-export function gpuPoolPlacement(gpusPerPod: number, spansZones: boolean): GpuPlacement {
+export function gpuPoolPlacement(gpusPerPod: number, spansZones: boolean, gpuMetrics: GpuPlacement["gpuMetrics"]): GpuPlacement {
   return {
     spansZones,
+    gpuMetrics,
     nodeSelector: { [gpuPoolLabel.key]: gpuPoolLabel.value },
     tolerations: [tolerationFor(gpuTaint)],
     resourceName: "nvidia.com/gpu",

@@ -50,6 +50,8 @@ export interface RegisteredResource {
   readonly dependencies: readonly string[];
   /** Input paths the resource's `ignoreChanges` option names. */
   readonly ignoreChanges: readonly string[];
+  /** The `deleteBeforeReplace` option. */
+  readonly deleteBeforeReplace: boolean;
   /** Top-level inputs whose value was unknown when the resource was registered (only in preview). */
   readonly unknownInputs: ReadonlySet<string>;
   /** True for a component implemented by a provider plugin (e.g. helm.v4.Chart, eks.Cluster). */
@@ -314,6 +316,7 @@ function recordRegistrations(resources: Map<string, RegisteredResource>, context
       provider: provider ? provider.split("::").slice(0, -1).join("::") : undefined,
       dependencies: [...new Set([...req.getDependenciesList(), ...propertyDependencies])],
       ignoreChanges: req.getIgnorechangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
       unknownInputs,
       remote,
       unconstructedInPreview,

@@ -11,11 +11,20 @@ describe("the gcp stack's cloud layer", () => {
   });
 
   describe("project APIs", () => {
-    it("enables container, compute, storage, IAM and IAM credentials, and leaves them on at destroy", () => {
+    it("enables container, compute, storage, IAM, IAM credentials, Resource Manager and Monitoring, and leaves them on at destroy", () => {
       const services = graph.ofType("gcp:projects/service:Service");
-      expect(services.map((s) => s.inputs.service).sort()).toEqual(
-        ["compute.googleapis.com", "container.googleapis.com", "iam.googleapis.com", "iamcredentials.googleapis.com", "storage.googleapis.com"],
-      );
+      expect(services.map((s) => s.inputs.service).sort()).toEqual([
+        "cloudresourcemanager.googleapis.com",
+        "compute.googleapis.com",
+        "container.googleapis.com",
+        "iam.googleapis.com",
+        "iamcredentials.googleapis.com",
+        "monitoring.googleapis.com",
+        "storage.googleapis.com",
+      ]);
+      // Project-level IAM bindings go through Resource Manager: they wait for it.
+      const crm = services.find((s) => s.inputs.service === "cloudresourcemanager.googleapis.com")!;
+      for (const binding of graph.ofType("gcp:projects/iAMMember:IAMMember")) expect(graph.dependsOn(binding, crm)).toBe(true);
       for (const service of services) {
         expect(service.inputs.project).toBe("deepcell-kiosk");
         expect(service.inputs.disableOnDestroy).toBe(false);
@@ -87,6 +96,12 @@ describe("the gcp stack's cloud layer", () => {
       expect(pool(regional, "gpu").inputs.location).toBe("us-central1");
     });
 
+    it("plans no replacement when a refresh reads the removed default pool's nodeConfig, and replaces its fixed name delete-first", () => {
+      expect(cluster.ignoreChanges).toEqual(["nodeConfig"]);
+      expect(cluster.deleteBeforeReplace).toBe(true);
+      expect(cluster.inputs.removeDefaultNodePool).toBe(true);
+    });
+
     it("turns on Workload Identity, shielded nodes, a release channel and NetworkPolicy enforcement", () => {
       expect(cluster.inputs.workloadIdentityConfig).toEqual({ workloadPool: "deepcell-kiosk.svc.id.goog" });
       expect(cluster.inputs.enableShieldedNodes).toBe(true);
@@ -123,7 +138,9 @@ describe("the gcp stack's cloud layer", () => {
   describe("node pools", () => {
     it("has exactly a system, a consumer and a GPU pool in the cluster", () => {
       const pools = graph.ofType("gcp:container/nodePool:NodePool");
-      expect(pools.map((p) => p.inputs.name).sort()).toEqual(["consumers", "gpu", "system"]);
+      // Generated names: a replacement (new machine type, GPU or spot) creates the new pool before deleting the old.
+      expect(pools.map((p) => p.inputs.namePrefix).sort()).toEqual(["consumers-", "gpu-", "system-"]);
+      for (const p of pools) expect(p.inputs.name).toBeUndefined();
       for (const p of pools) expect(p.inputs.cluster).toBe("deepcell");
     });
 
@@ -203,9 +220,9 @@ describe("the gcp stack's cloud layer", () => {
       expect(custom.one("gcp:container/cluster:Cluster").inputs.nodeLocations).toBeUndefined();
     });
 
-    it("shortens a GPU node's cold start: image streaming, gVNIC and an SSD boot disk", () => {
+    it("shortens a GPU node's cold start with gVNIC and an SSD boot disk, and claims no image streaming (GKE streams only Artifact Registry images)", () => {
       const gpu = pool(graph, "gpu");
-      expect(gpu.inputs.nodeConfig.gcfsConfig).toEqual({ enabled: true });
+      for (const p of graph.ofType("gcp:container/nodePool:NodePool")) expect(p.inputs.nodeConfig.gcfsConfig).toBeUndefined();
       expect(gpu.inputs.nodeConfig.gvnic).toEqual({ enabled: true });
       expect(gpu.inputs.nodeConfig).toMatchObject({ diskType: "pd-ssd", imageType: "COS_CONTAINERD" });
       expect(gpu.inputs.nodeConfig.diskSizeGb).toBeGreaterThanOrEqual(100);
@@ -213,7 +230,7 @@ describe("the gcp stack's cloud layer", () => {
 
     it("carries a GPU on no pool but the GPU pool", () => {
       const carrying = graph.ofType("gcp:container/nodePool:NodePool").filter((p) => p.inputs.nodeConfig.guestAccelerators?.length);
-      expect(carrying.map((p) => p.inputs.name)).toEqual(["gpu"]);
+      expect(carrying.map((p) => p.inputs.namePrefix)).toEqual(["gpu-"]);
     });
   });
 

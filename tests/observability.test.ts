@@ -34,7 +34,7 @@ describe.each(["aws", "gcp", "local"])("observability toggles on the %s stack", 
   it.each(Object.keys(toggles) as (keyof typeof toggles)[])("adds exactly the %s components when only it is on", async (toggle) => {
     const graph = await evaluateStack(stack, { ...allOff, [`kiosk:${toggle}`]: true });
     expect(graph.resources.filter((r) => observabilityComponents.includes(r.type)).map((r) => r.type)).toEqual([toggles[toggle]]);
-    const expectedCharts = [...chartsOf[toggle], ...(toggle === "monitoring" && stack !== "local" ? ["dcgm-exporter"] : [])].sort();
+    const expectedCharts = [...chartsOf[toggle], ...(toggle === "monitoring" && stack === "aws" ? ["dcgm-exporter"] : [])].sort();
     expect(observabilityCharts(graph).map((c) => c.inputs.chart).sort()).toEqual(expectedCharts);
   });
 });
@@ -43,7 +43,8 @@ describe("monitoring", () => {
   let graph: StackGraph;
   let objects: KubernetesObject[];
   beforeAll(async () => {
-    graph = await evaluateStack("gcp", allOn);
+    // aws: the stack where the platform itself exports GPU metrics (dcgm-exporter).
+    graph = await evaluateStack("aws", allOn);
     objects = allObjects(renderGraph(graph));
   });
 
@@ -96,6 +97,15 @@ describe("monitoring", () => {
   it("makes Prometheus pick up the Kiosk's monitors and rules", () => {
     const spec = chart(graph, "kube-prometheus-stack").inputs.values.prometheus.prometheusSpec;
     expect(spec).toMatchObject({ serviceMonitorSelectorNilUsesHelmValues: false, ruleSelectorNilUsesHelmValues: false });
+  });
+
+  it("leaves GPU metrics to GKE's own DCGM integration on gcp, without dcgm-exporter or the dashboard's GPU panels", async () => {
+    const gcp = await evaluateStack("gcp", allOn);
+    expect(observabilityCharts(gcp).map((c) => c.inputs.chart)).not.toContain("dcgm-exporter");
+    expect(gcp.one("gcp:container/cluster:Cluster").inputs.monitoringConfig).toEqual({ enableComponents: ["SYSTEM_COMPONENTS", "DCGM"], managedPrometheus: { enabled: true } });
+    const configMap = gcp.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name === "kiosk-dashboard")!;
+    const titles = JSON.parse(configMap.inputs.data["kiosk.json"]).panels.map((p: { title: string }) => p.title);
+    expect(titles).not.toContain("GPU duty cycle");
   });
 
   it("runs DCGM's exporter only on GPU nodes, with its ServiceMonitor", () => {

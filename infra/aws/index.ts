@@ -58,7 +58,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudLayer {
     this.clusterName = cluster.name;
     this.storageClassName = cluster.storageClassName;
     // The GPU node group spans the VPC's availability zones.
-    this.gpuPlacement = gpuPoolPlacement(config.gpu.countPerNode, true);
+    this.gpuPlacement = gpuPoolPlacement(config.gpu.countPerNode, true, "dcgm-exporter");
     this.cloudEnv = { AWS_REGION: awsConfig.region };
     // Workloads start once nodes, add-ons, volumes, bucket settings and identities exist; destroy removes them first.
     this.readiness = [...Object.values(cluster.nodeGroups), ...cluster.addons, cluster.storageClass, ...bucket.settings, ...identities.associations];

@@ -9,6 +9,10 @@ export const requiredGoogleApis = [
   "iam.googleapis.com",
   // GKE's Workload Identity mints tokens for Google service accounts through it.
   "iamcredentials.googleapis.com",
+  // Project-level IAM bindings (the node service account's roles) go through it; a fresh project has it off.
+  "cloudresourcemanager.googleapis.com",
+  // GKE's GPU (DCGM) and other metrics land in Cloud Monitoring.
+  "monitoring.googleapis.com",
 ] as const;
 
 export interface GoogleApisArgs {

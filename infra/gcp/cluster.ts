@@ -107,8 +107,20 @@ export class GkeCluster extends pulumi.ComponentResource {
         // So that `pulumi destroy` can remove the cluster; the README says how to protect a production cluster.
         deletionProtection: false,
         resourceLabels: { app: "deepcell-kiosk", stack: labelValue(config.stack) },
+        // GPU metrics from GKE's own DCGM integration (Cloud Monitoring, with managed Prometheus): the
+        // dcgm-exporter chart cannot run on GKE as is (system-node-critical outside kube-system needs a
+        // ResourceQuota, and GKE's driver libraries live elsewhere).
+        monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS", "DCGM"], managedPrometheus: { enabled: true } },
       },
-      { parent: this, dependsOn: [...nodeRoles, network.nat] },
+      {
+        parent: this,
+        dependsOn: [...nodeRoles, network.nat],
+        // nodeConfig only shapes the default pool, removed at creation; the SDK warns that it then plans a
+        // replacement after a refresh (nodeConfig in container/cluster.d.ts), so it is set once and ignored.
+        ignoreChanges: ["nodeConfig"],
+        // The cluster's name is fixed (identities and the kubeconfig name it): a replacement must delete first.
+        deleteBeforeReplace: true,
+      },
     );
 
     // A private cluster's control plane reaches the nodes only on 443 and 10250 (GKE, "Adding firewall
@@ -135,7 +147,9 @@ export class GkeCluster extends pulumi.ComponentResource {
           project,
           location,
           cluster: this.cluster.name,
-          name: poolName,
+          // A generated suffix: machine, GPU and spot changes replace the pool, and the new one is created
+          // before the old one goes, which a fixed name would make fail with "already exists".
+          namePrefix: `${poolName}-`,
           nodeLocations: specifics.nodeLocations,
           // Per-zone initial count; the autoscaler takes over from there within the total bounds.
           initialNodeCount: poolConfig.minNodes > 0 ? 1 : 0,
@@ -161,7 +175,6 @@ export class GkeCluster extends pulumi.ComponentResource {
             labels: specifics.labels,
             taints: specifics.taints,
             guestAccelerators: specifics.guestAccelerators,
-            gcfsConfig: specifics.imageStreaming ? { enabled: true } : undefined,
           },
         },
         { parent: this },
@@ -174,7 +187,6 @@ export class GkeCluster extends pulumi.ComponentResource {
       diskSizeGb: 50,
       labels: { [systemPoolLabel.key]: systemPoolLabel.value },
       taints: [],
-      imageStreaming: false,
     });
     // Consumers live where the GPUs are: every image goes from a consumer to TF-Serving and back.
     this.consumerPool = pool("consumers", config.consumerPool, {
@@ -184,7 +196,6 @@ export class GkeCluster extends pulumi.ComponentResource {
       diskSizeGb: 50,
       labels: { [consumerPoolLabel.key]: consumerPoolLabel.value },
       taints: [gkeTaint(consumerTaint)],
-      imageStreaming: false,
     });
     this.gpuPool = pool("gpu", config.gpu, {
       nodeLocations: [...gcpConfig.dataZones],
@@ -198,7 +209,6 @@ export class GkeCluster extends pulumi.ComponentResource {
       guestAccelerators: [
         { type: config.gpu.type, count: config.gpu.countPerNode, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } },
       ],
-      imageStreaming: true,
     });
 
     this.kubeconfig = pulumi.secret(
@@ -222,7 +232,6 @@ interface PoolSpecifics {
   readonly labels: Record<string, string>;
   readonly taints: { key: string; value: string; effect: string }[];
   readonly guestAccelerators?: gcp.types.input.container.NodePoolNodeConfigGuestAccelerator[];
-  readonly imageStreaming: boolean;
 }
 
 /** kubeconfig for a GKE cluster; kubectl and the Kubernetes provider get tokens from gke-gcloud-auth-plugin. */

@@ -47,7 +47,7 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
     this.kubeconfig = cluster.kubeconfig;
     this.kubernetesProvider = new k8s.Provider(`${name}-gke`, { kubeconfig: this.kubeconfig }, { parent: this });
     this.clusterName = cluster.cluster.name;
-    this.gpuPlacement = gpuPoolPlacement(config.gpu.countPerNode, gcpConfig.dataZones.length > 1);
+    this.gpuPlacement = gpuPoolPlacement(config.gpu.countPerNode, gcpConfig.dataZones.length > 1, "cloud");
     this.cloudEnv = {
       // The Kiosk's images read their location from these (the frontend the project, consumers the zone).
       GCLOUD_PROJECT_ID: project,

@@ -139,7 +139,8 @@ export class Monitoring extends pulumi.ComponentResource {
     );
     const afterChart = { parent: this, dependsOn: [this.chart] };
 
-    if (cloud.gpuPlacement) {
+    const dcgmExporter = cloud.gpuPlacement?.gpuMetrics === "dcgm-exporter";
+    if (cloud.gpuPlacement && dcgmExporter) {
       upstreamChart(
         `${name}-dcgm-exporter`,
         upstreamCharts.dcgmExporter,
@@ -186,7 +187,7 @@ export class Monitoring extends pulumi.ComponentResource {
       `${name}-kiosk-dashboard`,
       {
         metadata: { name: "kiosk-dashboard", namespace, labels: { grafana_dashboard: "1" } },
-        data: { "kiosk.json": JSON.stringify(kioskDashboard(queues, cloud.gpuPlacement !== undefined)) },
+        data: { "kiosk.json": JSON.stringify(kioskDashboard(queues, dcgmExporter)) },
       },
       inNamespace,
     );
