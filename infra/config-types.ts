@@ -42,6 +42,18 @@ export interface AwsConfig {
   readonly apiPrivateAccess: boolean;
   readonly apiPublicAccess: boolean;
   readonly gpuAmiType: "AL2023_x86_64_NVIDIA" | "BOTTLEROCKET_x86_64_NVIDIA";
+  /** IAM principals other than the cluster's creator, with what they may do (EKS access entries). */
+  readonly clusterAccess: readonly ClusterAccess[];
+  /** Days EKS keeps the control plane's logs in CloudWatch. */
+  readonly controlPlaneLogRetentionDays: number;
+}
+
+export const clusterAccessLevels = ["admin", "view"] as const;
+
+export interface ClusterAccess {
+  /** An IAM role or user ARN (arn:aws:iam::<account>:role/<name> or :user/<name>). */
+  readonly principalArn: string;
+  readonly access: (typeof clusterAccessLevels)[number];
 }
 
 export interface LocalConfig {

@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   AlertReceivers,
   AwsConfig,
+  ClusterAccess,
+  clusterAccessLevels,
   Cloud,
   clouds,
   GcpConfig,
@@ -319,7 +321,16 @@ function readAws(read: ConfigReader): AwsConfig {
     apiPrivateAccess: read.boolean("awsApiPrivateAccess"),
     apiPublicAccess: read.boolean("awsApiPublicAccess"),
     gpuAmiType: read.oneOf("awsGpuAmiType", ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"] as const),
+    clusterAccess: readClusterAccess(read),
+    // CloudWatch accepts only these retention periods.
+    controlPlaneLogRetentionDays: Number(read.oneOf("awsControlPlaneLogRetentionDays", cloudWatchRetentionDays)),
   };
+  if (read.boolean("sharedStack") && config.clusterAccess.length === 0) {
+    read.problem(
+      "awsClusterAccess",
+      "is empty on a shared stack (kiosk:sharedStack is true): only the identity that created the cluster could reach it; list the roles or users that run this stack, e.g. arn:aws:iam::123456789012:role/kiosk-deploy=admin",
+    );
+  }
   if (!config.apiPrivateAccess && !config.apiPublicAccess) {
     read.problem("awsApiPublicAccess", "and kiosk:awsApiPrivateAccess are both false; the cluster API would be unreachable");
   }
@@ -333,6 +344,24 @@ function readAlertReceivers(read: ConfigReader): AlertReceivers {
     return value;
   };
   return { webhookUrl: url("alertWebhookUrl"), slackWebhookUrl: url("alertSlackWebhookUrl") };
+}
+
+/** The retention periods CloudWatch Logs accepts (PutRetentionPolicy). */
+const cloudWatchRetentionDays = ["1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365", "400", "545", "731", "1096", "1827", "2192", "2557", "2922", "3288", "3653"] as const;
+
+const principalArnShape = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+
+function readClusterAccess(read: ConfigReader): ClusterAccess[] {
+  return read.stringList("awsClusterAccess").flatMap((entry) => {
+    const at = entry.lastIndexOf("=");
+    const principalArn = at > 0 ? entry.slice(0, at) : entry;
+    const access = at > 0 ? entry.slice(at + 1) : "";
+    if (!principalArnShape.test(principalArn) || !(clusterAccessLevels as readonly string[]).includes(access)) {
+      read.problem("awsClusterAccess", `contains "${entry}"; each entry is <IAM role or user ARN>=<${clusterAccessLevels.join("|")}>, e.g. arn:aws:iam::123456789012:role/kiosk-ci-preview=view`);
+      return [];
+    }
+    return [{ principalArn, access: access as ClusterAccess["access"] }];
+  });
 }
 
 function readLocal(read: ConfigReader): LocalConfig {

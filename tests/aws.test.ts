@@ -1,11 +1,12 @@
 import { ConfigError } from "../infra/config";
 import { evaluateStack, RegisteredResource, StackGraph } from "../offline/evaluate";
+import { mockNodeGroupName } from "../offline/mocks/aws";
 
 const nodeGroup = (graph: StackGraph, name: string): RegisteredResource => graph.one("aws:eks/nodeGroup:NodeGroup", `kiosk-eks-${name}`);
 const templateOf = (graph: StackGraph, group: RegisteredResource): RegisteredResource =>
   graph.ofType("aws:ec2/launchTemplate:LaunchTemplate").find((t) => group.inputs.launchTemplate.id === `${t.name}-id`)!;
 const asgTags = (graph: StackGraph, group: RegisteredResource): Record<string, string> => {
-  const asg = `eks-${group.inputs.nodeGroupName}-mock-asg`;
+  const asg = `eks-${mockNodeGroupName(group.inputs)}-mock-asg`;
   return Object.fromEntries(
     graph.ofType("aws:autoscaling/tag:Tag").filter((t) => t.inputs.autoscalingGroupName === asg).map((t) => [t.inputs.tag.key, t.inputs.tag.value]),
   );
@@ -71,15 +72,61 @@ describe("the aws stack's cloud layer", () => {
       expect(privateOnly.one("eks:index:Cluster").inputs.publicAccessCidrs).toBeUndefined();
     });
 
-    it("puts nodes in the private subnets and enforces NetworkPolicies", () => {
-      expect(cluster.inputs.nodeAssociatePublicIpAddress).toBe(false);
+    it("puts nodes in the private subnets, enforces NetworkPolicies, and makes no security group that nothing uses", () => {
+      expect(cluster.inputs.nodeAssociatePublicIpAddress).toBeUndefined();
+      expect(cluster.inputs.skipDefaultSecurityGroups).toBe(true);
       expect(cluster.inputs.privateSubnetIds).toHaveLength(2);
       expect(cluster.inputs.vpcCniOptions).toMatchObject({ enableNetworkPolicy: true });
     });
 
+    it("gives the people and pipelines in kiosk:awsClusterAccess their access entries, and none to anyone else", async () => {
+      expect(cluster.inputs.accessEntries).toEqual({});
+      const shared = await evaluateStack("aws", {
+        "kiosk:awsClusterAccess": ["arn:aws:iam::123456789012:role/kiosk-ci-preview=view", "arn:aws:iam::123456789012:role/ops/kiosk-deploy=admin"],
+      });
+      expect(shared.one("eks:index:Cluster").inputs.accessEntries).toEqual({
+        "123456789012-role-kiosk-ci-preview": {
+          principalArn: "arn:aws:iam::123456789012:role/kiosk-ci-preview",
+          accessPolicies: { view: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", accessScope: { type: "cluster" } } },
+        },
+        "123456789012-role-ops-kiosk-deploy": {
+          principalArn: "arn:aws:iam::123456789012:role/ops/kiosk-deploy",
+          accessPolicies: { admin: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } } },
+        },
+      });
+    });
+
+    it("creates the control plane's log group itself, before the cluster, with a retention, so that destroy removes it", async () => {
+      const logs = graph.one("aws:cloudwatch/logGroup:LogGroup", "kiosk-eks-control-plane-logs");
+      expect(logs.inputs).toMatchObject({ name: "/aws/eks/deepcell/cluster", retentionInDays: 30 });
+      expect(graph.dependsOn(cluster, logs)).toBe(true);
+      const week = await evaluateStack("aws", { "kiosk:awsControlPlaneLogRetentionDays": 7 });
+      expect(week.one("aws:cloudwatch/logGroup:LogGroup", "kiosk-eks-control-plane-logs").inputs.retentionInDays).toBe(7);
+    });
+
+    it("upgrades the control plane, then the node groups, then every managed add-on, from one change of kiosk:kubernetesVersion", async () => {
+      const upgraded = await evaluateStack("aws", { "kiosk:kubernetesVersion": "1.36" });
+      for (const [g, version] of [[graph, "1.35"], [upgraded, "1.36"]] as const) {
+        const c = g.one("eks:index:Cluster");
+        expect(c.inputs.version).toBe(version);
+        expect(c.inputs.vpcCniOptions.addonVersion).toBe(`v${version}.0-vpc-cni-eksbuild.1`);
+        const groups = g.ofType("aws:eks/nodeGroup:NodeGroup");
+        for (const group of groups) {
+          expect(group.inputs.version).toBe(version);
+          expect(g.dependsOn(group, c)).toBe(true);
+        }
+        const addons = g.ofType("aws:eks/addon:Addon");
+        expect(addons.map((a) => a.inputs.addonName).sort()).toEqual(["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy"]);
+        for (const addon of addons) {
+          expect(addon.inputs.addonVersion).toBe(`v${version}.0-${addon.inputs.addonName}-eksbuild.1`);
+          for (const group of groups) expect(g.dependsOn(addon, group)).toBe(true);
+        }
+      }
+    });
+
     it("installs the Pod Identity agent and the EBS CSI driver, the driver with its own Pod Identity role", () => {
       const addons = graph.ofType("aws:eks/addon:Addon");
-      expect(addons.map((a) => a.inputs.addonName).sort()).toEqual(["aws-ebs-csi-driver", "eks-pod-identity-agent"]);
+      expect(addons.map((a) => a.inputs.addonName)).toEqual(expect.arrayContaining(["aws-ebs-csi-driver", "eks-pod-identity-agent"]));
       const ebs = addons.find((a) => a.inputs.addonName === "aws-ebs-csi-driver")!;
       expect(ebs.inputs.podIdentityAssociations).toEqual([{ roleArn: expect.stringMatching(/ebs-csi$/), serviceAccount: "ebs-csi-controller-sa" }]);
       const ebsRole = graph.one("aws:iam/role:Role", "kiosk-eks-ebs-csi");
@@ -103,7 +150,9 @@ describe("the aws stack's cloud layer", () => {
   describe("node groups", () => {
     it("has a system, a consumer and a GPU group in the private subnets", () => {
       const groups = graph.ofType("aws:eks/nodeGroup:NodeGroup");
-      expect(groups.map((g) => g.inputs.nodeGroupName).sort()).toEqual(["consumers", "gpu", "system"]);
+      // Generated names: a replacement (new instance, capacity or AMI type) creates the new group before deleting the old.
+      expect(groups.map((g) => g.inputs.nodeGroupNamePrefix).sort()).toEqual(["consumers-", "gpu-", "system-"]);
+      for (const group of groups) expect(group.inputs.nodeGroupName).toBeUndefined();
       for (const group of groups) {
         expect(group.inputs.clusterName).toBe("deepcell");
         expect(group.inputs.subnetIds).toHaveLength(2);
@@ -355,6 +404,9 @@ describe("aws configuration errors", () => {
     [{ "kiosk:awsNatGateways": "none" }, /kiosk:awsNatGateways = "none" is not allowed; allowed values: single, perAz/],
     [{ "kiosk:kubernetesVersion": "1.29" }, /kiosk:kubernetesVersion = "1.29" is not supported on aws .*allowed values: 1.33, 1.34, 1.35, 1.36/],
     [{ "kiosk:awsApiPublicAccess": false, "kiosk:awsApiPrivateAccess": false }, /the cluster API would be unreachable/],
+    [{ "kiosk:sharedStack": true }, /kiosk:awsClusterAccess is empty on a shared stack \(kiosk:sharedStack is true\): only the identity that created the cluster could reach it/],
+    [{ "kiosk:awsClusterAccess": ["arn:aws:iam::123456789012:role/ci=owner"] }, /kiosk:awsClusterAccess contains "arn:aws:iam::123456789012:role\/ci=owner"; each entry is <IAM role or user ARN>=<admin\|view>/],
+    [{ "kiosk:awsControlPlaneLogRetentionDays": 10 }, /kiosk:awsControlPlaneLogRetentionDays = "10" is not allowed; allowed values: 1, 3, 5, 7, 14, 30/],
   ])("rejects %j before creating anything", async (overrides, message) => {
     const evaluation = evaluateStack("aws", overrides);
     await expect(evaluation).rejects.toBeInstanceOf(ConfigError);

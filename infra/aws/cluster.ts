@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AwsConfig, KioskConfig, NodePoolConfig } from "../config";
+import { AwsConfig, ClusterAccess, KioskConfig, NodePoolConfig } from "../config";
 import { consumerPoolLabel, consumerTaint, gpuPoolLabel, gpuTaint, systemPoolLabel } from "../seam";
 import { AwsNetwork } from "./network";
 import { PodIdentityRole } from "./pod-identity";
@@ -65,6 +65,13 @@ export class EksCluster extends pulumi.ComponentResource {
       { description: `Envelope encryption of Kubernetes secrets in EKS cluster ${clusterName}`, enableKeyRotation: true, deletionWindowInDays: 7 },
       { parent: this },
     );
+    // EKS writes the control plane's logs to this group; made here, before the cluster, it has a retention
+    // and goes with `pulumi destroy` (EKS would otherwise create it itself, keep it forever, and leave it).
+    const controlPlaneLogs = new aws.cloudwatch.LogGroup(
+      `${name}-control-plane-logs`,
+      { name: `/aws/eks/${clusterName}/cluster`, retentionInDays: awsConfig.controlPlaneLogRetentionDays, tags: { app: "deepcell-kiosk" } },
+      { parent: this },
+    );
     this.cluster = new eks.Cluster(
       name,
       {
@@ -73,22 +80,26 @@ export class EksCluster extends pulumi.ComponentResource {
         vpcId: network.vpc.id,
         publicSubnetIds: network.publicSubnets.map((s) => s.id),
         privateSubnetIds: network.privateSubnets.map((s) => s.id),
-        nodeAssociatePublicIpAddress: false,
         endpointPrivateAccess: awsConfig.apiPrivateAccess,
         endpointPublicAccess: awsConfig.apiPublicAccess,
         publicAccessCidrs: awsConfig.apiPublicAccess ? [...config.apiAllowedCidrs] : undefined,
-        // Access entries, not the aws-auth ConfigMap; whoever runs `pulumi up` is the cluster's admin.
+        // Access entries, not the aws-auth ConfigMap: the creator is admin (EKS's bootstrap entry), and
+        // everyone else who runs the stack (colleagues, CI's roles) is listed in kiosk:awsClusterAccess.
         authenticationMode: eks.AuthenticationMode.Api,
+        accessEntries: accessEntriesFor(awsConfig.clusterAccess),
         encryptionConfigKeyArn: secretsKey.arn,
         // Node groups are ours (below); pods get AWS access through Pod Identity, not an OIDC provider.
         skipDefaultNodeGroup: true,
         createOidcProvider: false,
-        // The platform's NetworkPolicies are enforced by the VPC CNI's network policy agent.
-        vpcCniOptions: { enableNetworkPolicy: true },
+        // Managed node groups use the cluster security group EKS makes; pulumi-eks's own would go unused.
+        skipDefaultSecurityGroups: true,
+        // The platform's NetworkPolicies are enforced by the VPC CNI's network policy agent. The add-on's
+        // version follows kubernetesVersion, like CoreDNS's and kube-proxy's below.
+        vpcCniOptions: { enableNetworkPolicy: true, addonVersion: addonVersionFor("vpc-cni", config.kubernetesVersion) },
         enabledClusterLogTypes: ["api", "audit", "authenticator"],
         tags: { app: "deepcell-kiosk" },
       },
-      { parent: this },
+      { parent: this, dependsOn: [controlPlaneLogs] },
     );
     // The name is known from config, but only means something once the cluster exists.
     this.name = this.cluster.urn.apply(() => clusterName);
@@ -130,7 +141,11 @@ export class EksCluster extends pulumi.ComponentResource {
         `${name}-${groupName}`,
         {
           clusterName,
-          nodeGroupName: groupName,
+          // A generated suffix: instance, capacity and AMI type changes replace the group, and the new one
+          // is created before the old one goes, which a fixed name would make fail with "already exists".
+          nodeGroupNamePrefix: `${groupName}-`,
+          // Nodes follow the control plane: raising kiosk:kubernetesVersion upgrades them after it.
+          version: config.kubernetesVersion,
           nodeRoleArn: nodeRole.arn,
           subnetIds: network.privateSubnets.map((s) => s.id),
           instanceTypes: [spec.pool.machineType],
@@ -185,12 +200,25 @@ export class EksCluster extends pulumi.ComponentResource {
     this.tagForScaleFromZero(`${name}-consumers`, this.nodeGroups.consumers, consumerSpec);
     this.tagForScaleFromZero(`${name}-gpu`, this.nodeGroups.gpu, gpuSpec);
 
-    const afterNodes = { parent: this, dependsOn: [this.nodeGroups.system] };
-    const podIdentityAgent = new aws.eks.Addon(
-      `${name}-pod-identity-agent`,
-      { clusterName, addonName: "eks-pod-identity-agent", resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" },
-      afterNodes,
-    );
+    // Add-ons run on nodes, and an upgrade reaches them after the control plane and the nodes.
+    const afterNodes = { parent: this, dependsOn: Object.values(this.nodeGroups) };
+    const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
+      new aws.eks.Addon(
+        `${name}-${addonName}`,
+        {
+          clusterName,
+          addonName,
+          addonVersion: addonVersionFor(addonName, config.kubernetesVersion),
+          // Adopts what EKS installed itself at creation (CoreDNS, kube-proxy run self-managed until then).
+          resolveConflictsOnCreate: "OVERWRITE",
+          resolveConflictsOnUpdate: "OVERWRITE",
+          ...extra,
+        },
+        { ...afterNodes, dependsOn: [...afterNodes.dependsOn, ...dependsOn] },
+      );
+    const coreDns = addon("coredns");
+    const kubeProxy = addon("kube-proxy");
+    const podIdentityAgent = addon("eks-pod-identity-agent");
     const ebsCsiRole = new PodIdentityRole(
       `${name}-ebs-csi`,
       {
@@ -203,18 +231,8 @@ export class EksCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const ebsCsi = new aws.eks.Addon(
-      `${name}-ebs-csi`,
-      {
-        clusterName,
-        addonName: "aws-ebs-csi-driver",
-        podIdentityAssociations: [{ roleArn: ebsCsiRole.role.arn, serviceAccount: "ebs-csi-controller-sa" }],
-        resolveConflictsOnCreate: "OVERWRITE",
-        resolveConflictsOnUpdate: "OVERWRITE",
-      },
-      { parent: this, dependsOn: [this.nodeGroups.system, podIdentityAgent] },
-    );
-    this.addons = [podIdentityAgent, ebsCsi];
+    const ebsCsi = addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebsCsiRole.role.arn, serviceAccount: "ebs-csi-controller-sa" }] }, [podIdentityAgent]);
+    this.addons = [coreDns, kubeProxy, podIdentityAgent, ebsCsi];
     this.storageClass = new k8s.storage.v1.StorageClass(
       `${name}-gp3`,
       {
@@ -249,4 +267,26 @@ export class EksCluster extends pulumi.ComponentResource {
       );
     }
   }
+}
+
+/** The EKS access policy each access level is given, cluster-wide. */
+export const accessPolicyArns: Readonly<Record<ClusterAccess["access"], string>> = {
+  admin: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+  view: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+};
+
+/** kiosk:awsClusterAccess as pulumi-eks access entries, keyed by a name derived from the principal. */
+export function accessEntriesFor(access: readonly ClusterAccess[]): Record<string, eks.types.input.AccessEntryArgs> {
+  return Object.fromEntries(
+    access.map((entry) => [
+      // <account>-<role|user>-<path and name>: unique per principal.
+      entry.principalArn.split(":").slice(4).join("-").replace(/[^A-Za-z0-9-]/g, "-"),
+      { principalArn: entry.principalArn, accessPolicies: { [entry.access]: { policyArn: accessPolicyArns[entry.access], accessScope: { type: "cluster" } } } },
+    ]),
+  );
+}
+
+/** The newest version of an EKS add-on for a Kubernetes version (describe-addon-versions). */
+export function addonVersionFor(addonName: string, kubernetesVersion: string): pulumi.Output<string> {
+  return aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion, mostRecent: true }).version;
 }

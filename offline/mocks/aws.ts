@@ -28,13 +28,28 @@ export const awsOutputs: Record<string, OutputMock> = {
     return { bucket, arn: `arn:aws:s3:::${bucket}` };
   },
   "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
-  "aws:eks/nodeGroup:NodeGroup": (args) => ({
-    arn: `arn:aws:eks:us-west-2:${mockAwsAccount}:nodegroup/${args.inputs.clusterName}/${args.inputs.nodeGroupName}/mock`,
-    resources: [{ autoscalingGroups: [{ name: `eks-${args.inputs.nodeGroupName}-mock-asg` }] }],
-  }),
+  "aws:eks/nodeGroup:NodeGroup": (args) => {
+    const nodeGroupName = mockNodeGroupName(args.inputs);
+    return {
+      nodeGroupName,
+      arn: `arn:aws:eks:us-west-2:${mockAwsAccount}:nodegroup/${args.inputs.clusterName}/${nodeGroupName}/mock`,
+      resources: [{ autoscalingGroups: [{ name: `eks-${nodeGroupName}-mock-asg` }] }],
+    };
+  },
 };
 
+/** The name AWS gives a node group: its fixed name, or its prefix and a generated suffix. */
+export function mockNodeGroupName(inputs: Record<string, string | undefined>): string {
+  return inputs.nodeGroupName ?? `${inputs.nodeGroupNamePrefix}20261201000000000000000001`;
+}
+
 export const awsCalls: Record<string, CallMock> = {
+  // describe-addon-versions: a recognisable version per add-on and Kubernetes version.
+  "aws:eks/getAddonVersion:getAddonVersion": (args) => ({
+    addonName: args.inputs.addonName,
+    kubernetesVersion: args.inputs.kubernetesVersion,
+    version: `v${args.inputs.kubernetesVersion}.0-${args.inputs.addonName}-eksbuild.1`,
+  }),
   "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
     names: ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"],
     zoneIds: ["usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"],
