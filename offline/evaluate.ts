@@ -232,9 +232,10 @@ export async function evaluateProgram(
 
   // A failing program rejects runInPulumiStack and, through the stack resource, promises nobody
   // awaits; collect those too and report the program's first error.
+  // Config is read before the listener is added: a ConfigError must not leave it behind.
+  const config = loadConfig();
   const onRejection = (reason: unknown) => failures.push(reason);
   process.on("unhandledRejection", onRejection);
-  const config = loadConfig();
   let outputs: Record<string, unknown> = {};
   try {
     outputs = ((await pulumi.runtime.runInPulumiStack(async () => program(config))) as Record<string, unknown> | undefined) ?? {};
