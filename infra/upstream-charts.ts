@@ -82,9 +82,10 @@ export const helmReleaseType = "kubernetes:helm.sh/v3:Release";
 
 /**
  * Every chart, ours and upstream, is installed as a `helm.v3.Release`, a custom resource that the
- * provider drives with the Helm library, for three reasons the README spells out: it previews while the
- * cluster does not exist yet (the engine refuses to construct a component such as `helm.v4.Chart` through
- * a provider whose kubeconfig is unknown), it runs the charts' hooks (Chart v4 drops them, and
+ * provider drives with the Helm library, for three reasons the README spells out: a preview shows what it
+ * will install while the cluster does not exist yet (a component such as `helm.v4.Chart` on a provider
+ * whose kubeconfig is unknown is registered empty by current engines, and refused by 3.76 to 3.129), it
+ * runs the charts' hooks (Chart v4 drops them, and
  * ingress-nginx and kube-prometheus-stack make their webhook certificates in hooks), and it waits for the
  * release to be ready and rolls a failed install or upgrade back as one unit.
  */
