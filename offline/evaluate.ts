@@ -52,6 +52,8 @@ export interface RegisteredResource {
   readonly ignoreChanges: readonly string[];
   /** The `deleteBeforeReplace` option. */
   readonly deleteBeforeReplace: boolean;
+  /** How many transforms the resource's `transforms` option registers (they run in the engine, also inside components). */
+  readonly transformCount: number;
   /** Top-level inputs whose value was unknown when the resource was registered (only in preview). */
   readonly unknownInputs: ReadonlySet<string>;
   /** True for a component implemented by a provider plugin (e.g. helm.v4.Chart, eks.Cluster). */
@@ -318,6 +320,7 @@ function recordRegistrations(resources: Map<string, RegisteredResource>, context
       dependencies: [...new Set([...req.getDependenciesList(), ...propertyDependencies])],
       ignoreChanges: req.getIgnorechangesList(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
+      transformCount: req.getTransformsList().length,
       unknownInputs,
       remote,
       unconstructedInPreview,

@@ -1,5 +1,6 @@
 import { ConfigError } from "../infra/config";
 import { evaluateStack, RegisteredResource, StackGraph } from "../offline/evaluate";
+import { deleteBeforeReplacing, eksClusterType } from "../infra/aws/cluster";
 import { mockNodeGroupName } from "../offline/mocks/aws";
 
 const nodeGroup = (graph: StackGraph, name: string): RegisteredResource => graph.one("aws:eks/nodeGroup:NodeGroup", `kiosk-eks-${name}`);
@@ -94,6 +95,14 @@ describe("the aws stack's cloud layer", () => {
           accessPolicies: { admin: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } } },
         },
       });
+    });
+
+    it("replaces the EKS cluster, whose name is fixed, delete-first: a transform reaches inside @pulumi/eks's component", () => {
+      expect(cluster.transformCount).toBe(1);
+      const transform = deleteBeforeReplacing(eksClusterType);
+      const opts = { parent: undefined };
+      expect(transform({ type: eksClusterType, name: "kiosk-eks-eksCluster", custom: true, props: { name: "deepcell" }, opts })).toEqual({ props: { name: "deepcell" }, opts: { parent: undefined, deleteBeforeReplace: true } });
+      expect(transform({ type: "aws:iam/role:Role", name: "r", custom: true, props: {}, opts })).toBeUndefined();
     });
 
     it("creates the control plane's log group itself, before the cluster, with a retention, so that destroy removes it", async () => {

@@ -99,7 +99,9 @@ export class EksCluster extends pulumi.ComponentResource {
         enabledClusterLogTypes: ["api", "audit", "authenticator"],
         tags: { app: "deepcell-kiosk" },
       },
-      { parent: this, dependsOn: [controlPlaneLogs] },
+      // The EKS cluster inside the component has a fixed name (kiosk:clusterName): a change that replaces it
+      // must delete the old cluster first, or the new one fails with "already exists".
+      { parent: this, dependsOn: [controlPlaneLogs], transforms: [deleteBeforeReplacing(eksClusterType)] },
     );
     // The name is known from config, but only means something once the cluster exists.
     this.name = this.cluster.urn.apply(() => clusterName);
@@ -289,4 +291,12 @@ export function accessEntriesFor(access: readonly ClusterAccess[]): Record<strin
 /** The newest version of an EKS add-on for a Kubernetes version (describe-addon-versions). */
 export function addonVersionFor(addonName: string, kubernetesVersion: string): pulumi.Output<string> {
   return aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion, mostRecent: true }).version;
+}
+
+/** The type of the EKS cluster that @pulumi/eks's Cluster component creates. */
+export const eksClusterType = "aws:eks/cluster:Cluster";
+
+/** A transform that makes resources of `type` (inside a component too) replace delete-first. */
+export function deleteBeforeReplacing(type: string): pulumi.ResourceTransform {
+  return (args) => (args.type === type ? { props: args.props, opts: { ...args.opts, deleteBeforeReplace: true } } : undefined);
 }
