@@ -13,7 +13,7 @@ import {
   NodePoolConfig,
 } from "./config-types";
 import { gpuCatalog } from "./gpu-catalog";
-import { kioskImages } from "./kiosk-contract";
+import { calibanEnv, kioskImages } from "./kiosk-contract";
 import { clusterAutoscalerImageTags } from "./upstream-charts";
 
 export * from "./config-types";
@@ -207,6 +207,9 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     if (!/^[a-z][a-z0-9-]{0,40}$/.test(jobType) || jobType.endsWith("-zip")) {
       read.problem("jobTypes", `contains "${jobType}"; a job type is lowercase letters, digits and hyphens, and not ending in -zip (the -zip queue is added for each)`);
     }
+  }
+  if (jobTypes.includes("caliban") && !jobTypes.includes(calibanEnv.SEGMENTATION_QUEUE)) {
+    read.problem("jobTypes", `has caliban without ${calibanEnv.SEGMENTATION_QUEUE}: caliban segments every frame through the ${calibanEnv.SEGMENTATION_QUEUE} queue, which nothing would drain`);
   }
   if (new Set(jobTypes).size !== jobTypes.length) read.problem("jobTypes", `lists a job type twice: ${jobTypes.join(", ")}`);
 

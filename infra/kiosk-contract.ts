@@ -85,10 +85,21 @@ export interface ConsumerSpec {
  */
 export function consumersOf(jobType: string): ConsumerSpec[] {
   return [
-    { name: `${jobType}-consumer`, queue: jobType, env: { QUEUE: jobType, CONSUMER_TYPE: jobType, TF_MAX_BATCH_SIZE: consumerMaxBatchSize(jobType) } },
+    {
+      name: `${jobType}-consumer`,
+      queue: jobType,
+      env: { QUEUE: jobType, CONSUMER_TYPE: jobType, TF_MAX_BATCH_SIZE: consumerMaxBatchSize(jobType), ...(jobType === "caliban" ? calibanEnv : {}) },
+    },
     { name: `${jobType}-zip-consumer`, queue: `${jobType}-zip`, env: { QUEUE: jobType, CONSUMER_TYPE: "zip", TF_MAX_BATCH_SIZE: consumerMaxBatchSize(jobType) } },
   ];
 }
+
+/**
+ * The caliban (tracking) consumer segments each frame by pushing a job onto SEGMENTATION_QUEUE, whose
+ * default `predict` nothing drains (vanvalenlab/kiosk-redis-consumer@0.17.2:redis_consumer/settings.py,
+ * redis_consumer/consumers/caliban_consumer.py); the original Kiosk pointed it at `segmentation`.
+ */
+export const calibanEnv = { SEGMENTATION_QUEUE: "segmentation" } as const;
 
 /** TF_MAX_BATCH_SIZE per consumer type; mesmer's models are larger. */
 export function consumerMaxBatchSize(consumerType: string): string {
@@ -121,6 +132,8 @@ export const expiringBucketPrefixes = ["uploads/", "output/"] as const;
 
 /** The portal's ingress must accept uploads this large. */
 export const maxUploadSize = "1g";
+/** The frontend's memory limit: the largest upload (maxUploadSize, held whole in memory) plus the server itself. */
+export const frontendMemoryLimit = "2560Mi";
 
 /**
  * Where the platform exposes metrics (Service label selector and named port in the Kiosk namespace);

@@ -87,6 +87,7 @@ describe("stack configuration", () => {
     ["a bad retention", "gcp", { "kiosk:metricsRetention": "two weeks" }, /kiosk:metricsRetention = "two weeks" must be a Prometheus duration/],
     ["a models bucket that is not a URL", "gcp", { "kiosk:modelsBucket": "deepcell-models" }, /kiosk:modelsBucket = "deepcell-models" must be a bucket URL/],
     ["a bucket retention of zero days", "gcp", { "kiosk:bucketRetentionDays": 0 }, /kiosk:bucketRetentionDays = "0" must be a whole number from 1 to 3650/],
+    ["caliban without the segmentation queue it feeds", "gcp", { "kiosk:jobTypes": ["caliban", "mesmer"] }, /kiosk:jobTypes has caliban without segmentation: caliban segments every frame through the segmentation queue/],
     ["a local stack that would follow kubectl's current context", "local", { "kiosk:localKubeContext": "" }, /kiosk:localKubeContext must name the kubeconfig context of the local cluster/],
     ["an alert webhook that is not https", "gcp", { "kiosk:alertWebhookUrl": "http://alerts.example.org/hook" }, /kiosk:alertWebhookUrl must be an https:\/\/ URL/],
   ];

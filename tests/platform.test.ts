@@ -184,6 +184,28 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
     });
   });
 
+  describe("job paths the images take", () => {
+    // vanvalenlab/kiosk-redis-consumer@0.17.2: redis_consumer/settings.py (SEGMENTATION_QUEUE, default
+    // "predict") and redis_consumer/consumers/caliban_consumer.py (lpush of each frame's job onto it).
+    it("sends caliban's per-frame segmentation jobs to the segmentation queue, which a consumer drains", () => {
+      expect(envOf(mainContainer("caliban-consumer")).SEGMENTATION_QUEUE).toBe("segmentation");
+      expect(envOf(mainContainer("segmentation-consumer"))).toMatchObject({ QUEUE: "segmentation", CONSUMER_TYPE: "segmentation" });
+      for (const w of workloads().filter((x) => x.name !== "caliban-consumer")) {
+        for (const container of w.podSpec.containers) expect(envOf(container).SEGMENTATION_QUEUE).toBeUndefined();
+      }
+    });
+
+    // vanvalenlab/kiosk-frontend@0.11.3: server/config/multer.js keeps uploads in memory (memoryStorage)
+    // unless its cloud is aws; the ingress admits bodies up to proxy-body-size.
+    it("gives the frontend more memory than the largest upload the ingress admits, and room to run", () => {
+      const ingress = find(kioskObjects, "Ingress", "frontend");
+      const bodyLimit = nginxSize(ingress.metadata.annotations["nginx.ingress.kubernetes.io/proxy-body-size"]);
+      const memoryLimit = quantityBytes(mainContainer("frontend").resources.limits.memory);
+      expect(bodyLimit).toBe(1024 ** 3);
+      expect(memoryLimit).toBeGreaterThanOrEqual(bodyLimit + 1024 ** 3);
+    });
+  });
+
   describe("wiring", () => {
     it("points every *_HOST/*_PORT pair at a Service in the namespace that exposes that port", () => {
       const services = kioskObjects.filter((o) => o.kind === "Service");
@@ -478,3 +500,17 @@ describe("the local object store", () => {
     expect(mayConnect(policies, pod("redis"), store, 9000)).toBe(false);
   });
 });
+
+/** An nginx size ("1g", "512m", "100k": powers of 1024) in bytes. */
+function nginxSize(text: string): number {
+  const match = /^(\d+)([kKmMgG]?)$/.exec(text);
+  if (!match) throw new Error(`not an nginx size: ${text}`);
+  return Number(match[1]) * 1024 ** " kmg".indexOf((match[2] || " ").toLowerCase());
+}
+
+/** A Kubernetes binary quantity ("2560Mi", "3Gi") in bytes. */
+function quantityBytes(text: string): number {
+  const match = /^(\d+)(Ki|Mi|Gi)$/.exec(text);
+  if (!match) throw new Error(`not a binary quantity: ${text}`);
+  return Number(match[1]) * 1024 ** (["Ki", "Mi", "Gi"].indexOf(match[2]) + 1);
+}

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
-import { frontendEnv, frontendService, maxUploadSize } from "../kiosk-contract";
+import { frontendEnv, frontendMemoryLimit, frontendService, maxUploadSize } from "../kiosk-contract";
 import { CloudLayer } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
@@ -32,7 +32,9 @@ export class Frontend extends pulumi.ComponentResource {
           ...envList({ ...frontendEnv, JOB_TYPES: config.jobTypes.join(","), STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv }),
           ...identity.env,
         ],
-        resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        // Off AWS the frontend holds each upload in memory (multer's memoryStorage,
+        // vanvalenlab/kiosk-frontend@0.11.3:server/config/multer.js): room for the largest accepted upload and more.
+        resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: frontendMemoryLimit } },
         autoscaling: { minReplicas: 1, maxReplicas: 4, cpuUtilization: 80 },
         serviceAccount: { name: identity.serviceAccountName, annotations: identity.serviceAccountAnnotations },
         ingress: {
