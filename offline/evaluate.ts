@@ -73,7 +73,6 @@ export interface EvaluationOptions {
   readonly mode?: EvaluationMode;
 }
 
-
 export type ConfigOverrides = Record<string, string | number | boolean | string[] | undefined>;
 
 /** Every optional component on (TLS with a placeholder domain), to evaluate and check everything a stack can install. */
