@@ -126,6 +126,8 @@ describe("the aws stack's cloud layer", () => {
         }
         const addons = g.ofType("aws:eks/addon:Addon");
         expect(addons.map((a) => a.inputs.addonName).sort()).toEqual(["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy"]);
+        // The add-ons that existed before keep their Pulumi names, so no existing stack replaces them.
+        expect(addons.map((a) => a.name).sort()).toEqual(["kiosk-eks-coredns", "kiosk-eks-ebs-csi", "kiosk-eks-kube-proxy", "kiosk-eks-pod-identity-agent"]);
         for (const addon of addons) {
           expect(addon.inputs.addonVersion).toBe(`v${version}.0-${addon.inputs.addonName}-eksbuild.1`);
           for (const group of groups) expect(g.dependsOn(addon, group)).toBe(true);

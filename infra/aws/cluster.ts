@@ -204,9 +204,10 @@ export class EksCluster extends pulumi.ComponentResource {
 
     // Add-ons run on nodes, and an upgrade reaches them after the control plane and the nodes.
     const afterNodes = { parent: this, dependsOn: Object.values(this.nodeGroups) };
-    const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
+    // `resourceName` keeps the Pulumi names the add-ons had before (renaming one would replace it).
+    const addon = (addonName: string, resourceName = addonName, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
       new aws.eks.Addon(
-        `${name}-${addonName}`,
+        `${name}-${resourceName}`,
         {
           clusterName,
           addonName,
@@ -220,7 +221,7 @@ export class EksCluster extends pulumi.ComponentResource {
       );
     const coreDns = addon("coredns");
     const kubeProxy = addon("kube-proxy");
-    const podIdentityAgent = addon("eks-pod-identity-agent");
+    const podIdentityAgent = addon("eks-pod-identity-agent", "pod-identity-agent");
     const ebsCsiRole = new PodIdentityRole(
       `${name}-ebs-csi`,
       {
@@ -233,7 +234,7 @@ export class EksCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const ebsCsi = addon("aws-ebs-csi-driver", { podIdentityAssociations: [{ roleArn: ebsCsiRole.role.arn, serviceAccount: "ebs-csi-controller-sa" }] }, [podIdentityAgent]);
+    const ebsCsi = addon("aws-ebs-csi-driver", "ebs-csi", { podIdentityAssociations: [{ roleArn: ebsCsiRole.role.arn, serviceAccount: "ebs-csi-controller-sa" }] }, [podIdentityAgent]);
     this.addons = [coreDns, kubeProxy, podIdentityAgent, ebsCsi];
     this.storageClass = new k8s.storage.v1.StorageClass(
       `${name}-gp3`,
