@@ -7,7 +7,7 @@
  * out, the Ingress has no backend. So nothing but a check like this one finds it before users do.
  */
 import { podSpecPaths } from "../policy/rules";
-import type { KubernetesObject } from "./render";
+import { clusterScopedKinds, type KubernetesObject } from "./render";
 
 export interface ObjectRef {
   readonly kind: string;
@@ -65,10 +65,9 @@ export interface BrokenReference {
 }
 
 
-const clusterScoped = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService", "CustomResourceDefinition", "StorageClass", "IngressClass", "PriorityClass", "ClusterIssuer"]);
 
 export function refOf(object: KubernetesObject): ObjectRef {
-  return { kind: object.kind, namespace: clusterScoped.has(object.kind) ? undefined : (object.metadata?.namespace ?? "default"), name: object.metadata?.name };
+  return { kind: object.kind, namespace: clusterScopedKinds.has(object.kind) ? undefined : (object.metadata?.namespace ?? "default"), name: object.metadata?.name };
 }
 
 function key(ref: ObjectRef): string {
@@ -81,9 +80,9 @@ export function referencesOf(object: KubernetesObject): { to: ObjectRef; field: 
   const found: { to: ObjectRef; field: string }[] = [];
   // Cluster-scoped targets carry no namespace, whatever namespace the caller is in.
   const add = (kind: string, name: string | undefined, field: string, inNamespace: string = namespace) => {
-    if (name) found.push({ to: { kind, namespace: clusterScoped.has(kind) ? undefined : inNamespace, name }, field });
+    if (name) found.push({ to: { kind, namespace: clusterScopedKinds.has(kind) ? undefined : inNamespace, name }, field });
   };
-  if (!clusterScoped.has(object.kind)) add("Namespace", namespace, "metadata.namespace");
+  if (!clusterScopedKinds.has(object.kind)) add("Namespace", namespace, "metadata.namespace");
 
   const pod = podSpecPaths[object.kind]?.(object);
   if (pod) {

@@ -49,7 +49,8 @@ export interface RenderedStack {
   readonly upstreamCharts: UpstreamChartRelease[];
 }
 
-const clusterScopedKinds = new Set([
+/** Kinds that live outside any namespace. */
+export const clusterScopedKinds: ReadonlySet<string> = new Set([
   "Namespace", "ClusterRole", "ClusterRoleBinding", "ClusterIssuer", "CustomResourceDefinition", "StorageClass",
   "PersistentVolume", "PriorityClass", "IngressClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
   "APIService", "CSIDriver", "RuntimeClass", "ClusterTriggerAuthentication",
