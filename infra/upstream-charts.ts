@@ -62,6 +62,9 @@ export function controlPlaneCallbackPortsFor(components: { readonly tls: boolean
   return [...new Set(ports)].sort((a, b) => a - b);
 }
 
+/** Resources of the upstream charts' short-lived hook Jobs (webhook certificates, API checks). */
+export const hookJobResources = { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } as const;
+
 /** Third-party images our own charts and objects run, pinned like the charts. */
 export const upstreamImages = {
   valkey: { repository: "valkey/valkey", tag: "8.1.4-alpine" },

@@ -123,9 +123,10 @@ export class GkeCluster extends pulumi.ComponentResource {
       },
     );
 
-    // A private cluster's control plane reaches the nodes only on 443 and 10250 (GKE, "Adding firewall
-    // rules for specific use cases" in the private clusters guide); webhooks and KEDA's metrics API listen
-    // elsewhere, and would time out without this rule.
+    // A private cluster's control plane reaches the nodes only on 443 and 10250 (as the pinned charts
+    // themselves note: cert-manager values.yaml webhook.securePort, kube-prometheus-stack values.yaml
+    // prometheusOperator.tls.internalPort); KEDA's metrics API and the other webhooks listen elsewhere,
+    // and would time out without this rule.
     this.controlPlaneFirewall = new gcp.compute.Firewall(
       `${name}-control-plane-to-nodes`,
       {

@@ -6,7 +6,7 @@ import { kioskNamespace, metricsEndpoints, queuesOf } from "../kiosk-contract";
 import { platformNamespace } from "../platform/kubernetes";
 import { platformNamespaces } from "../platform/namespaces";
 import { CloudLayer } from "../seam";
-import { controlPlaneCallbackPorts, upstreamChart, upstreamCharts } from "../upstream-charts";
+import { controlPlaneCallbackPorts, hookJobResources, upstreamChart, upstreamCharts } from "../upstream-charts";
 import { kioskAlertRules } from "./alerts";
 import { kioskDashboard } from "./dashboard";
 import { poolLabelAllowlist } from "./metrics";
@@ -94,7 +94,7 @@ export class Monitoring extends pulumi.ComponentResource {
           tls: { internalPort: controlPlaneCallbackPorts.prometheusOperatorWebhook },
           resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
           // Its webhook certificate is made and installed by pre-/post-install hook Jobs, which a Release runs.
-          admissionWebhooks: { patch: { resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } } },
+          admissionWebhooks: { patch: { resources: hookJobResources } },
         },
         prometheus: {
           service: { type: "ClusterIP" },

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { CloudLayer } from "../seam";
 import { platformNamespaces } from "./namespaces";
-import { controlPlaneCallbackPorts, upstreamChart, upstreamCharts } from "../upstream-charts";
+import { controlPlaneCallbackPorts, hookJobResources, upstreamChart, upstreamCharts } from "../upstream-charts";
 import { platformNamespace } from "./kubernetes";
 
 export interface IngressArgs {
@@ -14,8 +14,6 @@ export interface IngressArgs {
 /** NodePort of the portal on a local cluster (map it to the host, e.g. kind's extraPortMappings). */
 export const localHttpNodePort = 30080;
 const letsEncryptIssuer = "letsencrypt";
-/** Resources of the charts' short-lived hook Jobs. */
-const smallJob = { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } };
 
 /**
  * The portal's way in: ingress-nginx behind the cloud's load balancer (a NodePort locally) and, when
@@ -50,7 +48,7 @@ export class IngressController extends pulumi.ComponentResource {
           },
           resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
           // The pre-install and post-install hook Jobs that make and install the webhook's certificate.
-          admissionWebhooks: { port: controlPlaneCallbackPorts.ingressNginxAdmission, createSecretJob: { resources: smallJob }, patchWebhookJob: { resources: smallJob } },
+          admissionWebhooks: { port: controlPlaneCallbackPorts.ingressNginxAdmission, createSecretJob: { resources: hookJobResources }, patchWebhookJob: { resources: hookJobResources } },
         },
       },
       { parent: this, dependsOn: [namespace] },
@@ -68,7 +66,7 @@ export class IngressController extends pulumi.ComponentResource {
           resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
           webhook: { securePort: controlPlaneCallbackPorts.certManagerWebhook, resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } },
           cainjector: { resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
-          startupapicheck: { resources: smallJob },
+          startupapicheck: { resources: hookJobResources },
         },
         { parent: this, dependsOn: [certManagerNamespace] },
       );
