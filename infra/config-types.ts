@@ -61,6 +61,17 @@ export interface LocalConfig {
   readonly kubeContext: string;
   /** StorageClass for volumes; undefined means the cluster default. */
   readonly storageClass?: string;
+  /** An IngressClass already served in the cluster; undefined installs ingress-nginx. */
+  readonly existingIngressClass?: string;
+  /** An S3-compatible store already running; undefined runs MinIO in the cluster. */
+  readonly existingObjectStore?: ExistingObjectStore;
+}
+
+export interface ExistingObjectStore {
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  /** Kept as a Pulumi secret from the moment it is read. */
+  readonly secretAccessKey: import("@pulumi/pulumi").Output<string>;
 }
 
 export interface ImageConfig {
@@ -111,6 +122,10 @@ export interface KioskConfig {
   readonly acmeEmail?: string;
 
   readonly components: ComponentToggles;
+  /** A directory of unpacked upstream charts at their pinned versions; undefined fetches them from their repositories. */
+  readonly upstreamChartsDir?: string;
+  /** Whether KEDA already runs in the cluster (its CRDs and operator), so the stack does not install it. */
+  readonly existingKeda: boolean;
   readonly exposeInternalUis: boolean;
   readonly monitoring: {
     /** Where Alertmanager sends alerts; none set means alerts are only visible in Alertmanager and Grafana. */

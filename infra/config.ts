@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
 import {
   AlertReceivers,
   AwsConfig,
@@ -6,6 +8,7 @@ import {
   clusterAccessLevels,
   Cloud,
   clouds,
+  ExistingObjectStore,
   GcpConfig,
   ImageConfig,
   KioskConfig,
@@ -43,6 +46,7 @@ const machineTypeShape: Record<Exclude<Cloud, "local">, RegExp> = {
 
 const imageTagShape = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const cidrShape = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const dnsLabelShape = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const hostnameShape = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 /**
@@ -260,6 +264,8 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     domain,
     acmeEmail,
     components,
+    upstreamChartsDir: readUpstreamChartsDir(read),
+    existingKeda: read.boolean("existingKeda"),
     exposeInternalUis: read.boolean("exposeInternalUis"),
     monitoring: {
       alertReceivers: readAlertReceivers(read),
@@ -373,7 +379,35 @@ function readLocal(read: ConfigReader): LocalConfig {
     // An empty context would follow whatever `kubectl config use-context` chose last, so one switch retargets the stack.
     read.problem("localKubeContext", "must name the kubeconfig context of the local cluster, e.g. kind-kiosk (see `kubectl config get-contexts`)");
   }
-  return { kubeContext: kubeContext ?? "", storageClass: read.optionalString("localStorageClass") };
+  const existingIngressClass = read.optionalString("localIngressClass");
+  if (existingIngressClass !== undefined && !dnsLabelShape.test(existingIngressClass)) {
+    read.problem("localIngressClass", `= "${existingIngressClass}" is not an IngressClass name (lowercase letters, digits and hyphens)`);
+  }
+  return { kubeContext: kubeContext ?? "", storageClass: read.optionalString("localStorageClass"), existingIngressClass, existingObjectStore: readExistingObjectStore(read) };
+}
+
+/** kiosk:localS3Endpoint with its two credentials: all three, or none (MinIO in the cluster). */
+function readExistingObjectStore(read: ConfigReader): ExistingObjectStore | undefined {
+  const endpoint = read.optionalString("localS3Endpoint");
+  const accessKeyId = read.optionalString("localS3AccessKeyId");
+  const secretAccessKey = read.optionalString("localS3SecretAccessKey");
+  if (endpoint === undefined && accessKeyId === undefined && secretAccessKey === undefined) return undefined;
+  if (endpoint === undefined || !/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(endpoint)) {
+    read.problem("localS3Endpoint", `= ${JSON.stringify(endpoint ?? "")} must be the URL of an S3-compatible store, such as http://minio.storage.svc:9000, when kiosk:localS3AccessKeyId or kiosk:localS3SecretAccessKey is set`);
+  }
+  if (accessKeyId === undefined) read.problem("localS3AccessKeyId", "is required with kiosk:localS3Endpoint");
+  if (secretAccessKey === undefined) read.problem("localS3SecretAccessKey", "is required with kiosk:localS3Endpoint (set it with `pulumi config set --secret kiosk:localS3SecretAccessKey ...`)");
+  return { endpoint: (endpoint ?? "").replace(/\/$/, ""), accessKeyId: accessKeyId ?? "", secretAccessKey: pulumi.secret(secretAccessKey ?? "") };
+}
+
+function readUpstreamChartsDir(read: ConfigReader): string | undefined {
+  const dir = read.optionalString("upstreamChartsDir");
+  if (dir === undefined) return undefined;
+  const resolved = path.resolve(dir);
+  if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) {
+    read.problem("upstreamChartsDir", `= "${dir}" is not a directory; it holds one unpacked folder per upstream chart (helm pull CHART --version V --untar -d ${dir})`);
+  }
+  return resolved;
 }
 
 function machineType(read: ConfigReader, cloud: Cloud, key: string, defaultKey: "consumerMachineType" | "systemMachineType"): string {

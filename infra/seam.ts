@@ -38,7 +38,13 @@ export interface CloudLayer {
    */
   readonly kioskSecrets?: readonly KioskSecret[];
   /** Namespaces outside the Kiosk's that its pods must reach, and on which ports (e.g. the local object store). */
-  readonly extraEgress?: readonly { readonly namespace: string; readonly ports: readonly number[] }[];
+  readonly extraEgress?: readonly ExtraEgress[];
+}
+
+/** A destination of the Kiosk's pods beyond the defaults: a namespace, or (no namespace) any address. */
+export interface ExtraEgress {
+  readonly namespace?: string;
+  readonly ports: readonly number[];
 }
 
 export interface KioskSecret {

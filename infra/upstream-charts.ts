@@ -1,5 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
 
 /**
  * Every third-party Helm chart the program installs, pinned to an exact version, in one place so an
@@ -106,14 +109,44 @@ export function helmRelease(name: string, args: k8s.helm.v3.ReleaseArgs, opts: p
   return new k8s.helm.v3.Release(name, { ...releaseBehaviour, ...args }, opts);
 }
 
+/** What a Release is given to find a pinned chart: its repository, or a folder holding it unpacked. */
+export interface ChartSource {
+  readonly chart: string;
+  readonly version: string;
+  readonly repositoryOpts?: { readonly repo: string };
+}
+
+/**
+ * The folder of `chart` in a directory of unpacked charts (`helm pull CHART --version V --untar -d DIR`),
+ * checked against the pinned version, so an air-gapped install never runs a chart other than the one pinned.
+ */
+export function upstreamChartFolder(dir: string, chart: string, version: string): string {
+  const folder = path.resolve(dir, chart);
+  const chartFile = path.join(folder, "Chart.yaml");
+  if (!fs.existsSync(chartFile)) throw new Error(`no chart source for ${chart} ${version}: ${chartFile} does not exist (helm pull ${chart} --version ${version} --untar -d ${dir})`);
+  const found = YAML.parse(fs.readFileSync(chartFile, "utf8")).version;
+  if (found !== version) throw new Error(`${chartFile} is version ${found}; the program pins ${chart} ${version}`);
+  return folder;
+}
+
+/** A pinned chart from its repository, or from kiosk:upstreamChartsDir when that is set. */
+export function pinnedChart(config: { readonly upstreamChartsDir?: string }, pin: UpstreamChart): ChartSource {
+  if (config.upstreamChartsDir === undefined) return { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo } };
+  try {
+    return { chart: upstreamChartFolder(config.upstreamChartsDir, pin.chart, pin.version), version: pin.version };
+  } catch (error) {
+    throw new Error(`kiosk:upstreamChartsDir: ${(error as Error).message}`);
+  }
+}
+
 /** Installs a pinned upstream chart as release `release` in `namespace`. */
 export function upstreamChart(
   name: string,
-  pin: UpstreamChart,
+  source: ChartSource,
   release: string,
   namespace: pulumi.Input<string>,
   values: pulumi.Input<Record<string, unknown>>,
   opts: pulumi.CustomResourceOptions,
 ): k8s.helm.v3.Release {
-  return helmRelease(name, { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo }, name: release, namespace, values }, opts);
+  return helmRelease(name, { ...source, name: release, namespace, values }, opts);
 }

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { helmReleaseType } from "../infra/upstream-charts";
+import { helmReleaseType, upstreamChartFolder } from "../infra/upstream-charts";
 import { ConfigOverrides, evaluateStack, projectRoot, RegisteredResource, StackGraph } from "./evaluate";
 import { helmTemplate } from "./helm";
 
@@ -111,15 +111,6 @@ function ownChartFolder(chart: string): string | undefined {
 }
 
 /** The unpacked source of upstream chart `chart` at `version` in `dir`; fails loudly when it is missing or another version. */
-export function upstreamChartSource(dir: string, chart: string, version: string): string {
-  const folder = path.resolve(dir, chart);
-  const chartFile = path.join(folder, "Chart.yaml");
-  if (!fs.existsSync(chartFile)) throw new Error(`no chart source for ${chart} ${version}: ${chartFile} does not exist (helm pull ${chart} --version ${version} --untar -d ${dir})`);
-  const found = YAML.parse(fs.readFileSync(chartFile, "utf8")).version;
-  if (found !== version) throw new Error(`${chartFile} is version ${found}; the program pins ${chart} ${version}`);
-  return folder;
-}
-
 export function renderGraph(graph: StackGraph, options: RenderOptions = {}): RenderedStack {
   const direct = graph.resources.filter(isDirectKubernetesObject).map(manifestOf).map(redactSecrets);
   const ownCharts: OwnChartRender[] = [];
@@ -134,7 +125,7 @@ export function renderGraph(graph: StackGraph, options: RenderOptions = {}): Ren
       const objects = releaseObjects(helmTemplate(folder, values, release, namespace), namespace);
       ownCharts.push({ name: chart.name, release, namespace, chart: path.relative(projectRoot, folder), values, objects });
     } else {
-      const source = options.upstreamChartsDir && upstreamChartSource(options.upstreamChartsDir, inputs.chart, inputs.version);
+      const source = options.upstreamChartsDir && upstreamChartFolder(options.upstreamChartsDir, inputs.chart, inputs.version);
       const objects = source ? releaseObjects(helmTemplate(source, values, release, namespace), namespace) : undefined;
       upstreamCharts.push({ name: chart.name, release, namespace, chart: inputs.chart, version: inputs.version, repo: inputs.repositoryOpts?.repo, values, objects });
     }

@@ -89,6 +89,11 @@ describe("stack configuration", () => {
     ["a bucket retention of zero days", "gcp", { "kiosk:bucketRetentionDays": 0 }, /kiosk:bucketRetentionDays = "0" must be a whole number from 1 to 3650/],
     ["caliban without the segmentation queue it feeds", "gcp", { "kiosk:jobTypes": ["caliban", "mesmer"] }, /kiosk:jobTypes has caliban without segmentation: caliban segments every frame through the segmentation queue/],
     ["a local stack that would follow kubectl's current context", "local", { "kiosk:localKubeContext": "" }, /kiosk:localKubeContext must name the kubeconfig context of the local cluster/],
+    ["an existing S3 store without its credentials", "local", { "kiosk:localS3Endpoint": "http://minio.lab.example.org:9000" }, /kiosk:localS3AccessKeyId is required with kiosk:localS3Endpoint[\s\S]*kiosk:localS3SecretAccessKey is required/],
+    ["S3 credentials without an endpoint", "local", { "kiosk:localS3AccessKeyId": "kiosk", "kiosk:localS3SecretAccessKey": "s3cret" }, /kiosk:localS3Endpoint = "" must be the URL of an S3-compatible store/],
+    ["an S3 endpoint that is not a URL", "local", { "kiosk:localS3Endpoint": "minio:9000", "kiosk:localS3AccessKeyId": "kiosk", "kiosk:localS3SecretAccessKey": "s3cret" }, /kiosk:localS3Endpoint = "minio:9000" must be the URL/],
+    ["an IngressClass name with capitals", "local", { "kiosk:localIngressClass": "Nginx" }, /kiosk:localIngressClass = "Nginx" is not an IngressClass name/],
+    ["a charts directory that does not exist", "local", { "kiosk:upstreamChartsDir": "/nonexistent/charts" }, /kiosk:upstreamChartsDir = "\/nonexistent\/charts" is not a directory; it holds one unpacked folder per upstream chart/],
     ["an alert webhook that is not https", "gcp", { "kiosk:alertWebhookUrl": "http://alerts.example.org/hook" }, /kiosk:alertWebhookUrl must be an https:\/\/ URL/],
   ];
 

@@ -4,7 +4,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { alertmanagerConfigSecretName } from "../infra/observability/monitoring";
 import { chartDigest } from "../infra/platform/kubernetes";
-import { helmReleaseType, releaseBehaviour, upstreamImages } from "../infra/upstream-charts";
+import { helmReleaseType, pinnedChart, releaseBehaviour, upstreamCharts, upstreamImages } from "../infra/upstream-charts";
 import { evaluateStack, everyComponentOn, projectRoot, RegisteredResource, StackGraph } from "../offline/evaluate";
 import { helmTemplate } from "../offline/helm";
 import { brokenReferences, controlPlaneCallbackTargets, describeBroken, MadeAtRuntime, madeAtRuntime } from "../offline/references";
@@ -245,5 +245,37 @@ describe("observability that works on managed clusters", () => {
     const kps = withReceivers.one(helmReleaseType, "kiosk-monitoring-kube-prometheus-stack");
     expect(JSON.stringify(kps.inputs.values)).not.toContain("example.org/kiosk");
     expect(withReceivers.dependsOn(kps, secret)).toBe(true);
+  });
+});
+
+describe("upstream charts from a folder (kiosk:upstreamChartsDir)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiosk-charts-"));
+  const writeChart = (chart: string, version: string) => {
+    fs.mkdirSync(path.join(dir, chart), { recursive: true });
+    fs.writeFileSync(path.join(dir, chart, "Chart.yaml"), `apiVersion: v2\nname: ${chart}\nversion: ${version}\n`);
+  };
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("installs each pinned chart from its folder, with no repository", () => {
+    writeChart("keda", upstreamCharts.keda.version);
+    expect(pinnedChart({ upstreamChartsDir: dir }, upstreamCharts.keda)).toEqual({ chart: path.join(dir, "keda"), version: upstreamCharts.keda.version });
+    expect(pinnedChart({}, upstreamCharts.keda)).toEqual({ chart: "keda", version: upstreamCharts.keda.version, repositoryOpts: { repo: upstreamCharts.keda.repo } });
+  });
+
+  it("refuses a folder holding another version, or none, naming the key", () => {
+    writeChart("ingress-nginx", "4.15.0");
+    expect(() => pinnedChart({ upstreamChartsDir: dir }, upstreamCharts.ingressNginx)).toThrow(/kiosk:upstreamChartsDir: .*ingress-nginx\/Chart.yaml is version 4.15.0; the program pins ingress-nginx 4.15.1/);
+    expect(() => pinnedChart({ upstreamChartsDir: dir }, upstreamCharts.certManager)).toThrow(/kiosk:upstreamChartsDir: no chart source for cert-manager v1.21.1/);
+  });
+
+  it("is what every stack's releases use when the key is set", async () => {
+    for (const pin of Object.values(upstreamCharts)) writeChart(pin.chart, pin.version);
+    const graph = await evaluateStack("local", { "kiosk:upstreamChartsDir": dir });
+    const upstream = graph.ofType(helmReleaseType).filter((r) => !String(r.inputs.chart).startsWith("charts/"));
+    expect(upstream.length).toBeGreaterThan(0);
+    for (const release of upstream) {
+      expect(release.inputs.repositoryOpts).toBeUndefined();
+      expect(path.dirname(release.inputs.chart)).toBe(dir);
+    }
   });
 });

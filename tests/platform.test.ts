@@ -514,3 +514,53 @@ function quantityBytes(text: string): number {
   if (!match) throw new Error(`not a binary quantity: ${text}`);
   return Number(match[1]) * 1024 ** (["Ki", "Mi", "Gi"].indexOf(match[2]) + 1);
 }
+
+describe("a local cluster's own pieces, used instead of installing them", () => {
+  const existing = {
+    "kiosk:existingKeda": true,
+    "kiosk:localIngressClass": "nginx-lab",
+    "kiosk:localS3Endpoint": "http://minio.lab-storage.svc:9000",
+    "kiosk:localS3AccessKeyId": "kiosk",
+    "kiosk:localS3SecretAccessKey": "s3cret",
+  };
+  let graph: StackGraph;
+  let objects: KubernetesObject[];
+  beforeAll(async () => {
+    graph = await evaluateStack("local", existing);
+    objects = allObjects(renderGraph(graph));
+  });
+
+  it("installs neither KEDA, ingress-nginx nor MinIO, and makes no random passwords", () => {
+    const charts = graph.ofType("kubernetes:helm.sh/v3:Release").map((r) => r.inputs.chart);
+    expect(charts).not.toContain("keda");
+    expect(charts).not.toContain("ingress-nginx");
+    expect(graph.resources.filter((r) => r.type.startsWith("random:"))).toEqual([]);
+    expect(objects.filter((o) => o.metadata?.namespace === "object-store" || (o.kind === "Namespace" && ["object-store", "keda", "ingress-nginx"].includes(o.metadata.name)))).toEqual([]);
+  });
+
+  it("still scales the Kiosk with ScaledObjects, for the KEDA that is there", () => {
+    expect(objects.filter((o) => o.kind === "ScaledObject").map((o) => o.metadata.name)).toContain("tf-serving");
+  });
+
+  it("serves the portal through the cluster's IngressClass, reachable from the controller wherever it runs", () => {
+    const ingress = objects.find((o) => o.kind === "Ingress")!;
+    expect(ingress.spec.ingressClassName).toBe("nginx-lab");
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+    const frontend = { namespace: kiosk, labels: podTemplateOwners(objects).find((w) => w.name === "frontend")!.labels };
+    expect(mayConnect(policies, { namespace: "some-controller-namespace", labels: { app: "controller" } }, frontend, 8080)).toBe(true);
+  });
+
+  it("gives the Kiosk's bucket users the lab's endpoint, the key as a Pulumi secret, and egress to its port", () => {
+    const kioskSecret = graph.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata.namespace === kiosk)!;
+    expect(kioskSecret.secretInputs.has("stringData")).toBe(true);
+    expect(kioskSecret.inputs.stringData.AWS_ACCESS_KEY_ID).toBe("kiosk");
+    const consumer = podTemplateOwners(objects).find((w) => w.name === "segmentation-consumer")!;
+    const env = consumer.podSpec.containers[0].env;
+    expect(env.find((e: { name: string }) => e.name === "AWS_ENDPOINT_URL_S3").value).toBe("http://minio.lab-storage.svc:9000");
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+    const store = { namespace: "lab-storage", labels: { app: "minio" } };
+    expect(mayConnect(policies, { namespace: kiosk, labels: consumer.labels }, store, 9000)).toBe(true);
+    const redis = podTemplateOwners(objects).find((w) => w.name === "redis")!;
+    expect(mayConnect(policies, { namespace: kiosk, labels: redis.labels }, store, 9000)).toBe(false);
+  });
+});

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { upstreamChart, upstreamCharts } from "../upstream-charts";
+import { ChartSource, upstreamChart } from "../upstream-charts";
 
 /**
  * The NVIDIA device plugin, which advertises `nvidia.com/gpu` on GPU nodes. The AL2023 NVIDIA AMI has
@@ -10,11 +10,11 @@ import { upstreamChart, upstreamCharts } from "../upstream-charts";
 export class NvidiaDevicePlugin extends pulumi.ComponentResource {
   readonly chart: k8s.helm.v3.Release;
 
-  constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: { readonly chart: ChartSource }, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:aws:NvidiaDevicePlugin", name, {}, opts);
     this.chart = upstreamChart(
       name,
-      upstreamCharts.nvidiaDevicePlugin,
+      args.chart,
       "nvidia-device-plugin",
       "kube-system",
       { resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } },

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { BucketWorkload } from "../kiosk-contract";
 import { BucketAccess, CloudLayer, consumerPoolPlacement, GpuPlacement, gpuPoolPlacement, IngressSpecifics, Placement } from "../seam";
+import { pinnedChart, upstreamCharts } from "../upstream-charts";
 import { S3Bucket } from "./bucket";
 import { EksCluster } from "./cluster";
 import { NvidiaDevicePlugin } from "./gpu-device-plugin";
@@ -46,10 +47,10 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudLayer {
     const inCluster = { parent: this, providers: [cluster.provider], dependsOn: [cluster.nodeGroups.system] };
     new ClusterAutoscaler(
       `${name}-cluster-autoscaler`,
-      { clusterName: config.clusterName, region: awsConfig.region, kubernetesVersion: config.kubernetesVersion },
+      { clusterName: config.clusterName, region: awsConfig.region, kubernetesVersion: config.kubernetesVersion, chart: pinnedChart(config, upstreamCharts.clusterAutoscaler) },
       { ...inCluster, dependsOn: [...cluster.addons] },
     );
-    if (awsConfig.gpuAmiType === "AL2023_x86_64_NVIDIA") new NvidiaDevicePlugin(`${name}-nvidia-device-plugin`, inCluster);
+    if (awsConfig.gpuAmiType === "AL2023_x86_64_NVIDIA") new NvidiaDevicePlugin(`${name}-nvidia-device-plugin`, { chart: pinnedChart(config, upstreamCharts.nvidiaDevicePlugin) }, inCluster);
     const bucket = new S3Bucket(`${name}-bucket`, { config }, { parent: this });
     const identities = new EksPodIdentities(`${name}-identity`, { clusterName: cluster.name, bucketArn: bucket.arn }, { parent: this });
 

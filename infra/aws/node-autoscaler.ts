@@ -1,13 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { systemPoolLabel } from "../seam";
-import { clusterAutoscalerImageTags, upstreamChart, upstreamCharts } from "../upstream-charts";
+import { ChartSource, clusterAutoscalerImageTags, upstreamChart } from "../upstream-charts";
 import { PodIdentityRole } from "./pod-identity";
 
 export interface ClusterAutoscalerArgs {
   readonly clusterName: string;
   readonly region: string;
   readonly kubernetesVersion: string;
+  readonly chart: ChartSource;
 }
 
 const namespace = "kube-system";
@@ -63,7 +64,7 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
     );
     this.chart = upstreamChart(
       name,
-      upstreamCharts.clusterAutoscaler,
+      args.chart,
       "cluster-autoscaler",
       namespace,
       {

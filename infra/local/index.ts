@@ -2,8 +2,16 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { BucketWorkload, bucketWorkloads } from "../kiosk-contract";
-import { BucketAccess, CloudLayer, IngressSpecifics, KioskSecret, Placement, WorkloadIdentity } from "../seam";
+import { BucketAccess, CloudLayer, ExtraEgress, IngressSpecifics, KioskSecret, Placement, WorkloadIdentity } from "../seam";
 import { LocalObjectStore } from "./object-store";
+
+/** Name of the Secret, in the Kiosk namespace, with the credentials of an existing store (kiosk:localS3Endpoint). */
+const existingObjectStoreSecret = "kiosk-object-store";
+
+function endpointPort(endpoint: string): number {
+  const url = new URL(endpoint);
+  return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+}
 
 export interface LocalCloudArgs {
   readonly config: KioskConfig;
@@ -27,7 +35,8 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly storageClassName?: string;
   readonly readiness: pulumi.Resource[];
   readonly kioskSecrets: readonly KioskSecret[];
-  readonly extraEgress: readonly { readonly namespace: string; readonly ports: readonly number[] }[];
+  readonly extraEgress: readonly ExtraEgress[];
+  private readonly kioskEnv: k8s.types.input.core.v1.EnvVar[];
 
   constructor(name: string, args: LocalCloudArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:local:LocalCloud", name, {}, opts);
@@ -38,21 +47,35 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
     this.clusterName = pulumi.output(config.clusterName);
     this.storageClassName = config.local?.storageClass;
     const bucketName = config.bucket.name ?? `kiosk-${config.stack}`;
-    const store = new LocalObjectStore(
-      `${name}-object-store`,
-      { bucketName, retentionDays: config.bucket.retentionDays, storageGi: 10, storageClassName: this.storageClassName },
-      { parent: this, providers: [this.kubernetesProvider] },
-    );
-    this.readiness = store.ready;
-    this.kioskSecrets = [store.kioskSecret];
-    this.extraEgress = [{ namespace: store.namespace, ports: [store.port] }];
+    const existing = config.local?.existingObjectStore;
+    if (existing) {
+      // The lab's own store: the bucket and a user limited to it are theirs to make (see the README).
+      this.readiness = [];
+      this.kioskSecrets = [{ name: existingObjectStoreSecret, stringData: { AWS_ACCESS_KEY_ID: existing.accessKeyId, AWS_SECRET_ACCESS_KEY: existing.secretAccessKey } }];
+      this.extraEgress = [{ ports: [endpointPort(existing.endpoint)] }];
+      this.kioskEnv = [
+        ...["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: existingObjectStoreSecret, key } } })),
+        { name: "AWS_ENDPOINT_URL_S3", value: existing.endpoint },
+      ];
+    } else {
+      const store = new LocalObjectStore(
+        `${name}-object-store`,
+        { bucketName, retentionDays: config.bucket.retentionDays, storageGi: 10, storageClassName: this.storageClassName },
+        { parent: this, providers: [this.kubernetesProvider] },
+      );
+      this.readiness = store.ready;
+      this.kioskSecrets = [store.kioskSecret];
+      this.extraEgress = [{ namespace: store.namespace, ports: [store.port] }];
+      this.kioskEnv = store.kioskEnv;
+    }
+    const env = this.kioskEnv;
     this.bucket = {
       name: pulumi.output(bucketName),
       url: pulumi.output(`s3://${bucketName}`),
       identityFor: (workload: BucketWorkload): WorkloadIdentity => ({
         serviceAccountName: bucketWorkloads[workload],
         serviceAccountAnnotations: {},
-        env: store.kioskEnv,
+        env,
       }),
     };
     this.registerOutputs({ clusterName: this.clusterName });

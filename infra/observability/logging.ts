@@ -4,7 +4,7 @@ import { KioskConfig } from "../config";
 import { platformNamespace } from "../platform/kubernetes";
 import { platformNamespaces } from "../platform/namespaces";
 import { CloudLayer } from "../seam";
-import { upstreamChart, upstreamCharts, upstreamImages } from "../upstream-charts";
+import { pinnedChart, upstreamChart, upstreamCharts, upstreamImages } from "../upstream-charts";
 
 export interface LoggingArgs {
   readonly config: KioskConfig;
@@ -45,7 +45,7 @@ export class Logging extends pulumi.ComponentResource {
 
     const openSearch = upstreamChart(
       `${name}-opensearch`,
-      upstreamCharts.opensearch,
+      pinnedChart(config, upstreamCharts.opensearch),
       "opensearch",
       namespace,
       {
@@ -77,7 +77,7 @@ export class Logging extends pulumi.ComponentResource {
     );
     upstreamChart(
       `${name}-opensearch-dashboards`,
-      upstreamCharts.opensearchDashboards,
+      pinnedChart(config, upstreamCharts.opensearchDashboards),
       "opensearch-dashboards",
       namespace,
       {
@@ -95,7 +95,7 @@ export class Logging extends pulumi.ComponentResource {
     );
     upstreamChart(
       `${name}-fluent-bit`,
-      upstreamCharts.fluentBit,
+      pinnedChart(config, upstreamCharts.fluentBit),
       "fluent-bit",
       namespace,
       {

@@ -6,7 +6,7 @@ import { kioskNamespace, metricsEndpoints, queuesOf } from "../kiosk-contract";
 import { platformNamespace } from "../platform/kubernetes";
 import { platformNamespaces } from "../platform/namespaces";
 import { CloudLayer } from "../seam";
-import { controlPlaneCallbackPorts, hookJobResources, upstreamChart, upstreamCharts } from "../upstream-charts";
+import { controlPlaneCallbackPorts, hookJobResources, pinnedChart, upstreamChart, upstreamCharts } from "../upstream-charts";
 import { kioskAlertRules } from "./alerts";
 import { kioskDashboard } from "./dashboard";
 import { poolLabelAllowlist } from "./metrics";
@@ -85,7 +85,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
     this.chart = upstreamChart(
       `${name}-kube-prometheus-stack`,
-      upstreamCharts.kubePrometheusStack,
+      pinnedChart(config, upstreamCharts.kubePrometheusStack),
       "kube-prometheus-stack",
       namespace,
       {
@@ -143,7 +143,7 @@ export class Monitoring extends pulumi.ComponentResource {
     if (cloud.gpuPlacement && dcgmExporter) {
       upstreamChart(
         `${name}-dcgm-exporter`,
-        upstreamCharts.dcgmExporter,
+        pinnedChart(config, upstreamCharts.dcgmExporter),
         "dcgm-exporter",
         namespace,
         {

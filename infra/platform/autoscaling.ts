@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsumerSpec, kioskNamespace, metricsEndpoints, processingKeyPattern, redisService } from "../kiosk-contract";
 import { platformNamespaces } from "./namespaces";
-import { controlPlaneCallbackPorts, upstreamChart, upstreamCharts } from "../upstream-charts";
+import { ChartSource, controlPlaneCallbackPorts, upstreamChart } from "../upstream-charts";
 import { platformNamespace } from "./kubernetes";
 import { allInFlightPattern } from "./redis";
 
@@ -14,6 +14,8 @@ export interface WorkloadAutoscalingArgs {
   readonly targets: pulumi.Resource[];
   /** The Kiosk's namespace: KEDA's chart puts a RoleBinding there (watchNamespace). */
   readonly watchedNamespace: k8s.core.v1.Namespace;
+  /** KEDA's chart; undefined uses the KEDA already running in the cluster (kiosk:existingKeda). */
+  readonly kedaChart?: ChartSource;
 }
 
 /** How the Kiosk's workloads follow the queues; one place to tune them. */
@@ -78,37 +80,41 @@ export function inFlightTrigger(name: string, pattern: string, perReplica: numbe
  * consumer on its own queue and its own jobs in flight.
  */
 export class WorkloadAutoscaling extends pulumi.ComponentResource {
-  readonly chart: k8s.helm.v3.Release;
+  /** KEDA's release; undefined when the stack uses a KEDA already in the cluster. */
+  readonly chart?: k8s.helm.v3.Release;
   readonly scaledObjects: k8s.apiextensions.CustomResource[] = [];
 
   constructor(name: string, args: WorkloadAutoscalingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:platform:WorkloadAutoscaling", name, {}, opts);
-    const namespace = platformNamespace(`${name}-keda`, platformNamespaces.keda, "restricted", { parent: this });
-    this.chart = upstreamChart(
-      `${name}-keda`,
-      upstreamCharts.keda,
-      "keda",
-      platformNamespaces.keda,
-      {
-        // KEDA acts on the Kiosk's namespace only.
-        watchNamespace: kioskNamespace,
-        service: { portHttpsTarget: controlPlaneCallbackPorts.kedaMetricsApi },
-        webhooks: { port: controlPlaneCallbackPorts.kedaAdmissionWebhooks },
-        resources: {
-          operator: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-          metricServer: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-          webhooks: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+    if (args.kedaChart) {
+      const namespace = platformNamespace(`${name}-keda`, platformNamespaces.keda, "restricted", { parent: this });
+      this.chart = upstreamChart(
+        `${name}-keda`,
+        args.kedaChart,
+        "keda",
+        platformNamespaces.keda,
+        {
+          // KEDA acts on the Kiosk's namespace only.
+          watchNamespace: kioskNamespace,
+          service: { portHttpsTarget: controlPlaneCallbackPorts.kedaMetricsApi },
+          webhooks: { port: controlPlaneCallbackPorts.kedaAdmissionWebhooks },
+          resources: {
+            operator: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+            metricServer: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+            webhooks: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+          },
         },
-      },
-      { parent: this, dependsOn: [namespace, args.watchedNamespace] },
-    );
+        { parent: this, dependsOn: [namespace, args.watchedNamespace] },
+      );
+    }
+    const scaledObjectDependencies = [...(this.chart ? [this.chart] : []), ...args.targets];
 
     const scaledObject = (objectName: string, spec: Record<string, unknown>) => {
       this.scaledObjects.push(
         new k8s.apiextensions.CustomResource(
           `${name}-${objectName}`,
           { apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: objectName, namespace: kioskNamespace }, spec },
-          { parent: this, dependsOn: [this.chart, ...args.targets] },
+          { parent: this, dependsOn: scaledObjectDependencies },
         ),
       );
     };

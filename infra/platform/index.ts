@@ -11,6 +11,7 @@ import { RedisJanitor } from "./janitor";
 import { KioskNamespace } from "./namespace";
 import { Redis } from "./redis";
 import { TfServing } from "./tf-serving";
+import { pinnedChart, upstreamCharts } from "../upstream-charts";
 
 export interface PlatformArgs {
   readonly config: KioskConfig;
@@ -31,7 +32,8 @@ export class Platform extends pulumi.ComponentResource {
     const { config, cloud } = args;
     const afterCloud = { parent: this, dependsOn: cloud.readiness };
 
-    const kioskNs = new KioskNamespace(`${name}-namespace`, { extraEgress: cloud.extraEgress ?? [] }, afterCloud);
+    const ingress = new IngressController(`${name}-ingress`, { config, cloud }, afterCloud);
+    const kioskNs = new KioskNamespace(`${name}-namespace`, { extraEgress: cloud.extraEgress ?? [], ingressControllerNamespace: ingress.controllerNamespace }, afterCloud);
     this.namespace = kioskNs.namespace;
     const inNamespace = { parent: this, dependsOn: [...cloud.readiness, kioskNs.namespace] };
 
@@ -39,11 +41,10 @@ export class Platform extends pulumi.ComponentResource {
       new k8s.core.v1.Secret(`${name}-${secret.name}`, { metadata: { name: secret.name, namespace: kioskNamespace }, stringData: secret.stringData }, inNamespace);
     }
 
-    const ingress = new IngressController(`${name}-ingress`, { config, cloud }, afterCloud);
     const redis = new Redis(`${name}-redis`, { queues: queuesOf(config.jobTypes), storageGi: config.redisStorageGi, storageClassName: cloud.storageClassName }, inNamespace);
     const tfServing = new TfServing(`${name}-tf-serving`, { config, cloud }, inNamespace);
     const consumers = new Consumers(`${name}-consumers`, { config, cloud }, inNamespace);
-    new Frontend(`${name}-frontend`, { config, cloud, ingressClassName: ingress.className, clusterIssuer: ingress.clusterIssuer }, { ...inNamespace, dependsOn: [...inNamespace.dependsOn, ingress.chart] });
+    new Frontend(`${name}-frontend`, { config, cloud, ingressClassName: ingress.className, clusterIssuer: ingress.clusterIssuer }, { ...inNamespace, dependsOn: [...inNamespace.dependsOn, ...(ingress.chart ? [ingress.chart] : [])] });
     new RedisJanitor(`${name}-janitor`, { config }, inNamespace);
     new WorkloadAutoscaling(
       `${name}-autoscaling`,
@@ -53,6 +54,7 @@ export class Platform extends pulumi.ComponentResource {
         tfServing: { deploymentName: tfServing.deploymentName, maxReplicas: tfServing.maxReplicas },
         targets: [tfServing.chart, consumers.chart, redis.chart],
         watchedNamespace: kioskNs.namespace,
+        kedaChart: config.existingKeda ? undefined : pinnedChart(config, upstreamCharts.keda),
       },
       afterCloud,
     );

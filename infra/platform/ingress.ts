@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { CloudLayer } from "../seam";
 import { platformNamespaces } from "./namespaces";
-import { controlPlaneCallbackPorts, hookJobResources, upstreamChart, upstreamCharts } from "../upstream-charts";
+import { controlPlaneCallbackPorts, hookJobResources, pinnedChart, upstreamChart, upstreamCharts } from "../upstream-charts";
 import { platformNamespace } from "./kubernetes";
 
 export interface IngressArgs {
@@ -20,45 +20,54 @@ const letsEncryptIssuer = "letsencrypt";
  * TLS is on, cert-manager with a Let's Encrypt issuer for the configured domain.
  */
 export class IngressController extends pulumi.ComponentResource {
-  readonly className = "nginx";
+  readonly className: string;
   readonly clusterIssuer?: string;
   readonly url: pulumi.Output<string>;
-  readonly chart: k8s.helm.v3.Release;
+  /** ingress-nginx's release; undefined when the portal uses an IngressClass already in the cluster. */
+  readonly chart?: k8s.helm.v3.Release;
+  /** Where the controller runs; undefined for the cluster's own controller, whose namespace the stack does not know. */
+  readonly controllerNamespace?: string;
 
   constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:platform:IngressController", name, {}, opts);
     const { config, cloud } = args;
-    // The controller binds ports and needs NET_BIND_SERVICE, which "baseline" allows and "restricted" does not.
-    const namespace = platformNamespace(`${name}-ingress`, platformNamespaces.ingress, "baseline", { parent: this });
     const local = cloud.ingress.serviceType === "NodePort";
-    this.chart = upstreamChart(
-      `${name}-ingress-nginx`,
-      upstreamCharts.ingressNginx,
-      "ingress-nginx",
-      platformNamespaces.ingress,
-      {
-        controller: {
-          ingressClassResource: { name: this.className, default: false },
-          allowSnippetAnnotations: false,
-          service: {
-            type: cloud.ingress.serviceType,
-            annotations: cloud.ingress.loadBalancerServiceAnnotations,
-            // Keeps client addresses and skips a second hop through another node.
-            ...(local ? { nodePorts: { http: localHttpNodePort } } : { externalTrafficPolicy: "Local" }),
+    const existingClass = config.local?.existingIngressClass;
+    this.className = existingClass ?? "nginx";
+    if (existingClass === undefined) {
+      // The controller binds ports and needs NET_BIND_SERVICE, which "baseline" allows and "restricted" does not.
+      const namespace = platformNamespace(`${name}-ingress`, platformNamespaces.ingress, "baseline", { parent: this });
+      this.controllerNamespace = platformNamespaces.ingress;
+      this.chart = upstreamChart(
+        `${name}-ingress-nginx`,
+        pinnedChart(config, upstreamCharts.ingressNginx),
+        "ingress-nginx",
+        platformNamespaces.ingress,
+        {
+          controller: {
+            ingressClassResource: { name: this.className, default: false },
+            allowSnippetAnnotations: false,
+            service: {
+              type: cloud.ingress.serviceType,
+              annotations: cloud.ingress.loadBalancerServiceAnnotations,
+              // Keeps client addresses and skips a second hop through another node.
+              ...(local ? { nodePorts: { http: localHttpNodePort } } : { externalTrafficPolicy: "Local" }),
+            },
+            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+            // The pre-install and post-install hook Jobs that make and install the webhook's certificate.
+            admissionWebhooks: { port: controlPlaneCallbackPorts.ingressNginxAdmission, createSecretJob: { resources: hookJobResources }, patchWebhookJob: { resources: hookJobResources } },
           },
-          resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-          // The pre-install and post-install hook Jobs that make and install the webhook's certificate.
-          admissionWebhooks: { port: controlPlaneCallbackPorts.ingressNginxAdmission, createSecretJob: { resources: hookJobResources }, patchWebhookJob: { resources: hookJobResources } },
         },
-      },
-      { parent: this, dependsOn: [namespace] },
-    );
+        { parent: this, dependsOn: [namespace] },
+      );
+    }
+    const controller = this.chart ? [this.chart] : [];
 
     if (config.components.tls) {
       const certManagerNamespace = platformNamespace(`${name}-cert-manager`, platformNamespaces.certManager, "restricted", { parent: this });
       const certManager = upstreamChart(
         `${name}-cert-manager`,
-        upstreamCharts.certManager,
+        pinnedChart(config, upstreamCharts.certManager),
         "cert-manager",
         platformNamespaces.certManager,
         {
@@ -85,19 +94,22 @@ export class IngressController extends pulumi.ComponentResource {
             },
           },
         },
-        { parent: this, dependsOn: [certManager, this.chart] },
+        { parent: this, dependsOn: [certManager, ...controller] },
       );
       this.clusterIssuer = letsEncryptIssuer;
     }
 
     if (config.domain) {
       this.url = pulumi.output(`${config.components.tls ? "https" : "http"}://${config.domain}`);
+    } else if (existingClass !== undefined) {
+      // Where the cluster's own controller is reachable is not the stack's to know; kiosk:domain names it.
+      this.url = pulumi.output("");
     } else if (local) {
       this.url = pulumi.output(`http://localhost:${localHttpNodePort}`);
     } else {
       const service = k8s.core.v1.Service.get(`${name}-ingress-nginx-controller`, `${platformNamespaces.ingress}/ingress-nginx-controller`, {
         parent: this,
-        dependsOn: [this.chart],
+        dependsOn: controller,
       });
       this.url = service.status.apply((status) => {
         const address = status?.loadBalancer?.ingress?.[0];

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { kioskNamespace, metricsEndpoints, redisService, tfServingService, frontendService } from "../kiosk-contract";
+import { ExtraEgress } from "../seam";
 import { platformNamespaces } from "./namespaces";
 import { platformNamespace } from "./kubernetes";
 import { workloadLabels } from "./workload-labels";
@@ -10,7 +11,9 @@ type PortRule = k8s.types.input.networking.v1.NetworkPolicyPort;
 
 export interface KioskNamespaceArgs {
   /** Namespaces outside the Kiosk's that its pods must reach (the local object store). */
-  readonly extraEgress: readonly { readonly namespace: string; readonly ports: readonly number[] }[];
+  readonly extraEgress: readonly ExtraEgress[];
+  /** Namespace of the ingress controller in front of the portal; undefined when it is the cluster's own, wherever it runs. */
+  readonly ingressControllerNamespace?: string;
 }
 
 const tcp = (...ports: number[]): PortRule[] => ports.map((port) => ({ protocol: "TCP", port }));
@@ -75,16 +78,17 @@ export class KioskNamespace extends pulumi.ComponentResource {
       policyTypes: ["Egress"],
       egress: [{ to: [podsOf(workloadLabels.tfServing)], ports: tcp(tfServingService.grpcPort) }],
     });
+    const ingressFrom: PeerRule = args.ingressControllerNamespace ? inNamespace(args.ingressControllerNamespace) : { namespaceSelector: {} };
     policy("allow-frontend", {
       podSelector: { matchLabels: workloadLabels.frontend },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [inNamespace(platformNamespaces.ingress)], ports: tcp(frontendService.port) }],
+      ingress: [{ from: [ingressFrom], ports: tcp(frontendService.port) }],
     });
     // cert-manager proves the domain through a solver pod it starts next to the Ingress, reached through the controller.
     policy("allow-acme-http01-solver", {
       podSelector: { matchLabels: { "acme.cert-manager.io/http01-solver": "true" } },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [inNamespace(platformNamespaces.ingress)], ports: tcp(8089) }],
+      ingress: [{ from: [ingressFrom], ports: tcp(8089) }],
     });
 
     // Buckets, cloud metadata/identity endpoints and the Kubernetes API have no stable in-cluster
@@ -97,7 +101,7 @@ export class KioskNamespace extends pulumi.ComponentResource {
     ];
     reachesOutside.forEach((selector, index) => {
       const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = [{ to: outside, ports: outsidePorts }];
-      for (const extra of args.extraEgress) egress.push({ to: [inNamespace(extra.namespace)], ports: tcp(...extra.ports) });
+      for (const extra of args.extraEgress) egress.push({ to: extra.namespace ? [inNamespace(extra.namespace)] : [{ namespaceSelector: {} }, ...outside], ports: tcp(...extra.ports) });
       policy(index === 0 ? "allow-egress-services-outside" : "allow-egress-consumers-outside", { ...selector, policyTypes: ["Egress"], egress });
     });
 
