@@ -22,7 +22,14 @@ describe("the CI workflow", () => {
   it("runs the README's test command, through .ci/run, on every pull request and push", () => {
     expect(Object.keys(workflow.on)).toEqual(expect.arrayContaining(["pull_request", "push"]));
     expect(steps("test").some((s) => s.run === ".ci/run")).toBe(true);
-    expect(fs.readFileSync(path.join(projectRoot, ".ci/run"), "utf8")).toMatch(/npm ci\nnpm test/);
+    expect(fs.readFileSync(path.join(projectRoot, ".ci/run"), "utf8")).toMatch(/npm ci\nnpm test\nnpm run e2e:local\n/);
+  });
+
+  it("keeps the real-engine toolchain between runs, keyed by its pinned versions", () => {
+    const cache = steps("test").find((s) => String(s.uses).startsWith("actions/cache@"));
+    expect(cache.with.path).toBe("~/.cache/kiosk-e2e");
+    expect(cache.with.key).toContain("hashFiles('e2e/toolchain.versions', 'e2e/toolchain.sh', 'e2e/language-host/**')");
+    expect(steps("test").find((s) => String(s.uses).startsWith("actions/setup-go@")).with["go-version"]).toBe("1.26");
   });
 
   it("previews the cloud stacks on pull requests with the policy pack, commenting on the PR, skipping cleanly without credentials", () => {

@@ -1,0 +1,3 @@
+module kiosk-e2e/language-host
+
+go 1.26.0
