@@ -3,10 +3,29 @@ import * as fs from "fs";
 import * as path from "path";
 
 /** One engine event of `--event-log` (the fields the e2e reads). */
+/** A step's resource state in an event (the fields the e2e reads). */
+export interface StepState {
+  readonly type: string;
+  readonly urn: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly inputs?: Record<string, any>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly outputs?: Record<string, any>;
+}
+
+export interface StepMetadata {
+  readonly op: string;
+  readonly urn: string;
+  readonly type: string;
+  readonly new?: StepState;
+}
+
 export interface EngineEvent {
+  readonly sequence?: number;
   readonly diagnosticEvent?: { readonly severity: string; readonly message: string; readonly urn?: string };
   readonly summaryEvent?: { readonly resourceChanges?: Record<string, number> };
-  readonly resOutputsEvent?: { readonly metadata: { readonly op: string; readonly urn: string; readonly type: string } };
+  readonly resourcePreEvent?: { readonly metadata: StepMetadata };
+  readonly resOutputsEvent?: { readonly metadata: StepMetadata };
   readonly resOpFailedEvent?: { readonly metadata: { readonly op: string; readonly urn: string; readonly type: string } };
   readonly preludeEvent?: unknown;
 }

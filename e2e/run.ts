@@ -125,6 +125,7 @@ async function main(): Promise<void> {
     const releases = up.operations.filter((o) => /[:$]kubernetes:helm\.sh\/v3:Release::/.test(o.urn)).map((o) => o.urn.split("::").pop() as string);
     if (releases.length === 0) fail("pulumi up installed no Helm release");
     summary.push(`Helm releases installed for real: ${releases.join(", ")}`);
+    checkNamespaceOrdering(up, summary);
     await checkPlacement(client, summary);
 
     const second = pulumi.run(["up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", stackName]);
@@ -152,7 +153,10 @@ async function main(): Promise<void> {
     process.removeListener("SIGINT", interrupted);
     process.removeListener("SIGTERM", interrupted);
     console.log(`\n== real-engine run of the ${stackName} stack: ${ok ? "PASSED" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    console.log(`upstream charts: ${chartSource ? `installed from ${chartSource}` : "none (KIOSK_CHART_SRC not set): KEDA is a stand-in of its CRDs, the portal uses an existing IngressClass, the bucket an existing S3 endpoint"}`);
+    console.log(
+      `upstream charts: ${chartSource ? `from ${chartSource}` : "none (KIOSK_CHART_SRC not set); KEDA is a stand-in of its ScaledObject CRD"}; ` +
+        "the portal uses an IngressClass with no controller (ingress-nginx's webhook needs a running pod), the bucket an existing S3 endpoint (MinIO needs the random provider)",
+    );
     for (const line of summary) console.log(`  ${line}`);
     if (!ok || process.env.KIOSK_E2E_KEEP === "1") console.log(`logs and state kept in ${work} (pulumi output in ${logs}, control plane logs next to it)`);
     else fs.rmSync(work, { recursive: true, force: true });
@@ -168,6 +172,31 @@ async function waitForCrds(client: KubeClient, names: readonly string[]): Promis
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+}
+
+/**
+ * Nothing starts being created in a namespace the stack creates before that namespace exists. The provider
+ * retries a create whose namespace is missing a few times, so a missing dependency can pass by luck; the
+ * event log shows it every time: the object's step starts before the namespace's step has finished.
+ */
+function checkNamespaceOrdering(up: CommandResult, summary: string[]): void {
+  const namespaceDone = new Map<string, number>();
+  for (const event of up.events) {
+    const step = event.resOutputsEvent?.metadata;
+    if (step?.type === "kubernetes:core/v1:Namespace" && step.new?.outputs?.metadata?.name) namespaceDone.set(step.new.outputs.metadata.name, event.sequence ?? 0);
+  }
+  const early: string[] = [];
+  let checked = 0;
+  for (const event of up.events) {
+    const step = event.resourcePreEvent?.metadata;
+    if (!step || step.op !== "create" || step.type === "kubernetes:core/v1:Namespace") continue;
+    const namespace: string | undefined = step.type === "kubernetes:helm.sh/v3:Release" ? step.new?.inputs?.namespace : step.new?.inputs?.metadata?.namespace;
+    if (!namespace || !namespaceDone.has(namespace)) continue;
+    checked += 1;
+    if ((event.sequence ?? 0) < namespaceDone.get(namespace)!) early.push(`  - ${step.urn} (namespace ${namespace})`);
+  }
+  if (early.length > 0) fail(`pulumi up started creating objects before their namespace existed (they do not depend on it):\n${early.join("\n")}`);
+  summary.push(`ordering: ${checked} objects in the stack's ${namespaceDone.size} namespaces, each created after its namespace`);
 }
 
 /** Every Kiosk pod is scheduled, on the nodes the stack's placement allows (never the tainted GPU node here). */

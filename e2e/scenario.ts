@@ -81,11 +81,10 @@ export function e2eConfig(committed: { config: Record<string, unknown> }, chartS
   plain["kiosk:localS3Endpoint"] = "http://s3.e2e.invalid:9000";
   plain["kiosk:localS3AccessKeyId"] = "kiosk";
   const secret = { "kiosk:localS3SecretAccessKey": crypto.randomBytes(16).toString("hex") };
-  if (chartSource) {
-    plain["kiosk:upstreamChartsDir"] = chartSource;
-  } else {
-    plain["kiosk:existingKeda"] = "true";
-    plain["kiosk:localIngressClass"] = ingressClassName;
-  }
+  // ingress-nginx's admission webhook refuses every Ingress when its pod does not answer (failurePolicy Fail,
+  // ingress-nginx 4.15.1 values.yaml controller.admissionWebhooks.failurePolicy), and under kwok no pod answers.
+  plain["kiosk:localIngressClass"] = ingressClassName;
+  if (chartSource) plain["kiosk:upstreamChartsDir"] = chartSource;
+  else plain["kiosk:existingKeda"] = "true";
   return { plain, secret };
 }
