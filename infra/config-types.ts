@@ -1,4 +1,13 @@
 export const clouds = ["aws", "gcp", "local"] as const;
+
+/**
+ * How the bucket's objects are read. `link-readable`: the published Kiosk images make each upload and
+ * result readable by anyone holding its URL (object ACLs), which is the only way they hand results to the
+ * browser; the bucket itself stays unlisted. `private`: nothing is readable without credentials, which
+ * needs images that link results with signed URLs (our overlays).
+ */
+export const bucketAccessModes = ["link-readable", "private"] as const;
+export type BucketAccessMode = (typeof bucketAccessModes)[number];
 export type Cloud = (typeof clouds)[number];
 /** The clouds that build their own cluster (as opposed to `local`, which uses one that exists). */
 export type CloudProvider = Exclude<Cloud, "local">;
@@ -102,6 +111,8 @@ export interface KioskConfig {
     readonly name?: string;
     readonly retentionDays: number;
     readonly forceDestroy: boolean;
+    /** Who may read an object (kiosk:bucketAccess). */
+    readonly access: BucketAccessMode;
   };
   /** Where TF-Serving's config writer finds the exported models (gs://... or s3://...). */
   readonly modelsBucket: string;

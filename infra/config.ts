@@ -6,6 +6,8 @@ import {
   AwsConfig,
   ClusterAccess,
   clusterAccessLevels,
+  BucketAccessMode,
+  bucketAccessModes,
   Cloud,
   clouds,
   ExistingObjectStore,
@@ -250,6 +252,7 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
       name: bucketName,
       retentionDays: read.integer("bucketRetentionDays", 1, 3650),
       forceDestroy: read.boolean("forceDestroyBucket"),
+      access: readBucketAccess(read, cloud),
     },
     modelsBucket,
     gpu,
@@ -398,6 +401,20 @@ function readExistingObjectStore(read: ConfigReader): ExistingObjectStore | unde
   if (accessKeyId === undefined) read.problem("localS3AccessKeyId", "is required with kiosk:localS3Endpoint");
   if (secretAccessKey === undefined) read.problem("localS3SecretAccessKey", "is required with kiosk:localS3Endpoint (set it with `pulumi config set --secret kiosk:localS3SecretAccessKey ...`)");
   return { endpoint: (endpoint ?? "").replace(/\/$/, ""), accessKeyId: accessKeyId ?? "", secretAccessKey: pulumi.secret(secretAccessKey ?? "") };
+}
+
+/** Link-readable objects are what the published images need on GCS; elsewhere objects are private. */
+function readBucketAccess(read: ConfigReader, cloud: Cloud): BucketAccessMode {
+  const value = read.optionalString("bucketAccess") ?? (cloud === "gcp" ? "link-readable" : "private");
+  if (!(bucketAccessModes as readonly string[]).includes(value)) {
+    read.problem("bucketAccess", `= "${value}" is not allowed; allowed values: ${bucketAccessModes.join(", ")}`);
+    return "private";
+  }
+  if (value === "link-readable" && cloud !== "gcp") {
+    read.problem("bucketAccess", `= "link-readable" is available on gcp only; on ${cloud} objects are private (allowed value: private)`);
+    return "private";
+  }
+  return value as BucketAccessMode;
 }
 
 function readUpstreamChartsDir(read: ConfigReader): string | undefined {

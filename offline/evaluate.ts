@@ -93,6 +93,8 @@ export class StackGraph {
     readonly outputs: Record<string, unknown>,
     readonly secretOutputs: ReadonlySet<string>,
     readonly mode: EvaluationMode = "update",
+    /** Messages the program logged with pulumi.log.warn. */
+    readonly warnings: readonly string[] = [],
   ) {}
 
   ofType(type: string): RegisteredResource[] {
@@ -237,6 +239,14 @@ export async function evaluateProgram(
   const config = loadConfig();
   const onRejection = (reason: unknown) => failures.push(reason);
   process.on("unhandledRejection", onRejection);
+  // What `pulumi up` would show the user as warnings.
+  const warnings: string[] = [];
+  const log = pulumi.log as { warn: typeof pulumi.log.warn };
+  const warn = log.warn;
+  log.warn = (message, resource, streamId, ephemeral) => {
+    warnings.push(message);
+    return warn(message, resource, streamId, ephemeral);
+  };
   let outputs: Record<string, unknown> = {};
   try {
     outputs = ((await pulumi.runtime.runInPulumiStack(async () => program(config))) as Record<string, unknown> | undefined) ?? {};
@@ -246,6 +256,7 @@ export async function evaluateProgram(
   } finally {
     await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", onRejection);
+    log.warn = warn;
   }
   if (failures.length > 0) throw failures[0];
 
@@ -255,7 +266,7 @@ export async function evaluateProgram(
       .filter(([, value]) => isRpcSecret(value))
       .map(([key]) => key),
   );
-  return new StackGraph(stack, config, [...resources.values()], outputs, secretOutputs, mode);
+  return new StackGraph(stack, config, [...resources.values()], outputs, secretOutputs, mode, warnings);
 }
 
 /** Type and name: what both the monitor and the mock see of a resource (the mock is not told its parent). */

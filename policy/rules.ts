@@ -25,8 +25,12 @@ const publicMembers = /^(allUsers|allAuthenticatedUsers)$/;
 export const noPublicBucket: Check = (type, props) => {
   const problems: string[] = [];
   if (type === "gcp:storage/bucket:Bucket") {
-    if (props.publicAccessPrevention !== "enforced") problems.push(`GCS bucket must set publicAccessPrevention "enforced" (has ${JSON.stringify(props.publicAccessPrevention)})`);
-    if (props.uniformBucketLevelAccess !== true) problems.push("GCS bucket must use uniform bucket-level access (no object ACLs)");
+    // kiosk:bucketAccess link-readable: the published images make single objects readable by link through
+    // object ACLs, which needs ACLs on and prevention inherited. The bucket must say so in its labels.
+    const linkReadable = props.labels?.["kiosk-objects"] === "link-readable";
+    if (!linkReadable && props.publicAccessPrevention !== "enforced") problems.push(`GCS bucket must set publicAccessPrevention "enforced" (has ${JSON.stringify(props.publicAccessPrevention)})`);
+    if (!linkReadable && props.uniformBucketLevelAccess !== true) problems.push("GCS bucket must use uniform bucket-level access (no object ACLs)");
+    if (linkReadable && props.publicAccessPrevention !== "inherited") problems.push(`a link-readable GCS bucket sets publicAccessPrevention "inherited" explicitly (has ${JSON.stringify(props.publicAccessPrevention)})`);
   }
   if (type.startsWith("gcp:storage/bucketIAM")) {
     const members: string[] = props.members ?? [props.member];

@@ -94,6 +94,8 @@ describe("stack configuration", () => {
     ["an S3 endpoint that is not a URL", "local", { "kiosk:localS3Endpoint": "minio:9000", "kiosk:localS3AccessKeyId": "kiosk", "kiosk:localS3SecretAccessKey": "s3cret" }, /kiosk:localS3Endpoint = "minio:9000" must be the URL/],
     ["an IngressClass name with capitals", "local", { "kiosk:localIngressClass": "Nginx" }, /kiosk:localIngressClass = "Nginx" is not an IngressClass name/],
     ["a charts directory that does not exist", "local", { "kiosk:upstreamChartsDir": "/nonexistent/charts" }, /kiosk:upstreamChartsDir = "\/nonexistent\/charts" is not a directory; it holds one unpacked folder per upstream chart/],
+    ["link-readable objects off gcp", "aws", { "kiosk:bucketAccess": "link-readable" }, /kiosk:bucketAccess = "link-readable" is available on gcp only; on aws objects are private/],
+    ["an unknown bucket access mode", "gcp", { "kiosk:bucketAccess": "public" }, /kiosk:bucketAccess = "public" is not allowed; allowed values: link-readable, private/],
     ["an alert webhook that is not https", "gcp", { "kiosk:alertWebhookUrl": "http://alerts.example.org/hook" }, /kiosk:alertWebhookUrl must be an https:\/\/ URL/],
   ];
 

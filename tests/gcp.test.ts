@@ -240,14 +240,28 @@ describe("the gcp stack's cloud layer", () => {
       bucket = graph.one("gcp:storage/bucket:Bucket");
     });
 
-    it("is never public: uniform access and public access prevention enforced, no ACLs or public members", () => {
-      expect(bucket.inputs.uniformBucketLevelAccess).toBe(true);
-      expect(bucket.inputs.publicAccessPrevention).toBe("enforced");
+    it("by default has link-readable objects, as the published images need: object ACLs on, prevention inherited, and no bucket-level public member or ACL", () => {
+      expect(bucket.inputs.uniformBucketLevelAccess).toBe(false);
+      expect(bucket.inputs.publicAccessPrevention).toBe("inherited");
+      expect(bucket.inputs.labels["kiosk-objects"]).toBe("link-readable");
       expect(graph.has("gcp:storage/bucketACL:BucketACL")).toBe(false);
       expect(graph.has("gcp:storage/defaultObjectACL:DefaultObjectACL")).toBe(false);
       for (const member of [...graph.ofType("gcp:storage/bucketIAMMember:BucketIAMMember"), ...graph.ofType("gcp:storage/bucketIAMBinding:BucketIAMBinding")]) {
         expect(String(member.inputs.member)).not.toMatch(/allUsers|allAuthenticatedUsers/);
       }
+    });
+
+    it("says at deploy time what link-readable objects expose", () => {
+      expect(graph.warnings.join("\n")).toMatch(/link-readable: anyone who holds the link of an upload or a result can read it until the lifecycle rule deletes it \(3 days\); the bucket cannot be listed/);
+    });
+
+    it("is never public with kiosk:bucketAccess private: uniform access and public access prevention enforced", async () => {
+      const closed = await evaluateStack("gcp", { "kiosk:bucketAccess": "private" });
+      const privateBucket = closed.one("gcp:storage/bucket:Bucket");
+      expect(privateBucket.inputs.uniformBucketLevelAccess).toBe(true);
+      expect(privateBucket.inputs.publicAccessPrevention).toBe("enforced");
+      expect(closed.warnings.join("\n")).not.toMatch(/link-readable/);
+      expect(closed.has("gcp:projects/iAMCustomRole:IAMCustomRole")).toBe(false);
     });
 
     it("deletes uploads/ and output/ after the configured days, keeps no versions and no soft-deleted copies", async () => {
@@ -312,9 +326,40 @@ describe("the gcp stack's cloud layer", () => {
       }
     });
 
-    it("grants each workload the least bucket role, on the Kiosk's bucket only", () => {
+    it("with link-readable objects grants each workload exactly what its image calls, through a custom role on the Kiosk's bucket only", () => {
       const bucketName = graph.one("gcp:storage/bucket:Bucket").inputs.name;
       const grants = graph.ofType("gcp:storage/bucketIAMMember:BucketIAMMember");
+      expect(grants).toHaveLength(3);
+      const roles = graph.ofType("gcp:projects/iAMCustomRole:IAMCustomRole");
+      const permissionsOf = (suffix: string) => {
+        const role = grants.find((g) => g.inputs.member.includes(`-${suffix}@`))!.inputs.role;
+        return roles.find((r) => role === `projects/${r.inputs.project}/roles/${r.inputs.roleId}`)!.inputs.permissions.slice().sort();
+      };
+      // Each row: the call in the image at its pinned tag, and the permission Google documents for it
+      // (cloud.google.com/storage/docs/access-control/iam-json; .../json_api/v1/objectAccessControls/insert).
+      const calls: [string, string, string][] = [
+        ["frontend", "storage.objects.create", "kiosk-frontend@0.11.3 server/controllers/upload.controller.js: blob.createWriteStream()"],
+        ["frontend", "storage.objects.setIamPolicy", "kiosk-frontend@0.11.3 server/controllers/upload.controller.js: blob.makePublic()"],
+        ["consumer", "storage.buckets.get", "kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: client.get_bucket()"],
+        ["consumer", "storage.objects.get", "kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: blob.download_to_filename()"],
+        ["consumer", "storage.objects.create", "kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: blob.upload_from_filename()"],
+        ["consumer", "storage.objects.delete", "kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: upload_from_filename() over an existing output/ object"],
+        ["consumer", "storage.objects.setIamPolicy", "kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: predefined_acl='publicRead'"],
+        ["tfserving", "storage.objects.get", "TF-Serving reads model files"],
+        ["tfserving", "storage.objects.list", "TF-Serving lists model versions"],
+      ];
+      for (const suffix of ["frontend", "consumer", "tfserving"]) {
+        expect({ suffix, permissions: permissionsOf(suffix) }).toEqual({ suffix, permissions: calls.filter(([s]) => s === suffix).map(([, p]) => p).sort() });
+      }
+      for (const grant of grants) expect(grant.inputs.bucket).toBe(bucketName);
+      expect(roles.map((r) => r.inputs.project)).toEqual(["deepcell-kiosk", "deepcell-kiosk", "deepcell-kiosk"]);
+      for (const role of roles) expect(role.inputs.roleId).toMatch(/^[a-zA-Z0-9_.]{3,64}$/);
+    });
+
+    it("with private objects grants each workload the least predefined bucket role, on the Kiosk's bucket only", async () => {
+      const closed = await evaluateStack("gcp", { "kiosk:bucketAccess": "private" });
+      const bucketName = closed.one("gcp:storage/bucket:Bucket").inputs.name;
+      const grants = closed.ofType("gcp:storage/bucketIAMMember:BucketIAMMember");
       expect(grants).toHaveLength(3);
       const roleOf = (suffix: string) => grants.find((g) => g.inputs.member.includes(`-${suffix}@`))?.inputs.role;
       expect(roleOf("frontend")).toBe("roles/storage.objectUser");

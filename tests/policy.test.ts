@@ -54,9 +54,18 @@ describe("the policy pack on bad resources", () => {
     expect(violationsOf("kubernetes:apps/v1:Deployment", deployment(goodContainer))).toEqual([]);
   });
 
+  it("admits object ACLs only on a bucket labelled link-readable, and still no public bucket member there", () => {
+    const linkReadable = { publicAccessPrevention: "inherited", uniformBucketLevelAccess: false, labels: { "kiosk-objects": "link-readable" } };
+    expect(violationsOf("gcp:storage/bucket:Bucket", linkReadable)).toEqual([]);
+    expect(violationsOf("gcp:storage/bucketIAMMember:BucketIAMMember", { bucket: "b", role: "roles/storage.objectViewer", member: "allUsers" })).not.toEqual([]);
+    expect(violationsOf("gcp:storage/defaultObjectACL:DefaultObjectACL", { bucket: "b", roleEntities: ["READER:allUsers"] })).not.toEqual([]);
+  });
+
   it.each<[string, string, Props]>([
     ["no-public-bucket", "gcp:storage/bucket:Bucket", { publicAccessPrevention: "inherited", uniformBucketLevelAccess: true }],
     ["no-public-bucket", "gcp:storage/bucket:Bucket", { publicAccessPrevention: "enforced", uniformBucketLevelAccess: false }],
+    ["no-public-bucket", "gcp:storage/bucket:Bucket", { publicAccessPrevention: "enforced", uniformBucketLevelAccess: false, labels: { "kiosk-objects": "link-readable" } }],
+    ["no-public-bucket", "gcp:storage/bucket:Bucket", { publicAccessPrevention: "inherited", uniformBucketLevelAccess: false, labels: { "kiosk-objects": "private" } }],
     ["no-public-bucket", "gcp:storage/bucketIAMMember:BucketIAMMember", { bucket: "b", role: "roles/storage.objectViewer", member: "allUsers" }],
     ["no-public-bucket", "gcp:storage/bucketIAMBinding:BucketIAMBinding", { bucket: "b", role: "roles/storage.objectViewer", members: ["allAuthenticatedUsers"] }],
     ["no-public-bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", { blockPublicAcls: true, blockPublicPolicy: false, ignorePublicAcls: true, restrictPublicBuckets: true }],

@@ -10,8 +10,13 @@ export interface GcsBucketArgs {
 }
 
 /**
- * The Kiosk's private bucket for uploads and results. A lifecycle rule deletes both after the
- * configured days, which replaces the old bucket-monitor pod.
+ * The Kiosk's bucket for uploads and results. A lifecycle rule deletes both after the configured days,
+ * which replaces the old bucket-monitor pod. With `private` objects it has uniform bucket-level access
+ * and public access prevention enforced. With `link-readable` objects (kiosk:bucketAccess) it allows
+ * object ACLs, because the published images make each upload and result readable by its URL
+ * (kiosk-frontend@0.11.3 server/controllers/upload.controller.js: `blob.makePublic()` before answering;
+ * kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: `predefined_acl='publicRead'`); the bucket
+ * itself grants nobody public access, so it cannot be listed.
  */
 export class GcsBucket extends pulumi.ComponentResource {
   readonly bucket: gcp.storage.Bucket;
@@ -22,6 +27,14 @@ export class GcsBucket extends pulumi.ComponentResource {
     super("kiosk:gcp:GcsBucket", name, {}, opts);
     const { config, gcp: gcpConfig } = args;
     const bucketName = kioskBucketName(config, name, this);
+    const linkReadable = config.bucket.access === "link-readable";
+    if (linkReadable) {
+      pulumi.log.warn(
+        "kiosk:bucketAccess is link-readable: anyone who holds the link of an upload or a result can read it until the lifecycle rule deletes it " +
+          `(${config.bucket.retentionDays} days); the bucket cannot be listed. The published Kiosk images need this to hand results to the browser.`,
+        this,
+      );
+    }
     this.bucket = new gcp.storage.Bucket(
       name,
       {
@@ -29,8 +42,8 @@ export class GcsBucket extends pulumi.ComponentResource {
         name: bucketName,
         location: gcpConfig.region.toUpperCase(),
         storageClass: "STANDARD",
-        uniformBucketLevelAccess: true,
-        publicAccessPrevention: "enforced",
+        uniformBucketLevelAccess: !linkReadable,
+        publicAccessPrevention: linkReadable ? "inherited" : "enforced",
         versioning: { enabled: false },
         // Uploads are users' images: once the lifecycle rule or a user deletes them, they are gone.
         softDeletePolicy: { retentionDurationSeconds: 0 },
@@ -41,7 +54,8 @@ export class GcsBucket extends pulumi.ComponentResource {
           },
         ],
         forceDestroy: config.bucket.forceDestroy,
-        labels: { app: "deepcell-kiosk" },
+        // The policy pack admits object ACLs only on a bucket that declares them.
+        labels: { app: "deepcell-kiosk", "kiosk-objects": config.bucket.access },
       },
       { parent: this },
     );

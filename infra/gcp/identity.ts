@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { BucketAccessMode } from "../config-types";
 import { BucketWorkload, bucketWorkloads, kioskNamespace } from "../kiosk-contract";
 import { WorkloadIdentity } from "../seam";
 
@@ -13,6 +14,41 @@ export const gcsBucketRoles: Readonly<Record<BucketWorkload, string>> = {
   tfServing: "roles/storage.objectViewer",
 };
 
+/** A permission a workload is granted on the bucket, with the call in the image's code that needs it. */
+export interface BucketPermission {
+  readonly permission: string;
+  readonly neededBy: string;
+}
+
+/**
+ * With link-readable objects the published images call more than object reads and writes: exactly these,
+ * granted through a custom role per workload (no predefined role has buckets.get and object ACLs without
+ * also listing objects). Permissions per call: cloud.google.com/storage/docs/access-control/iam-json and
+ * .../json_api/v1/objectAccessControls/insert.
+ */
+export const linkReadablePermissions: Readonly<Record<BucketWorkload, readonly BucketPermission[]>> = {
+  frontend: [
+    { permission: "storage.objects.create", neededBy: "kiosk-frontend@0.11.3 server/controllers/upload.controller.js: blob.createWriteStream() (objects insert)" },
+    { permission: "storage.objects.setIamPolicy", neededBy: "kiosk-frontend@0.11.3 server/controllers/upload.controller.js: blob.makePublic() (objectAccessControls insert)" },
+  ],
+  consumer: [
+    { permission: "storage.buckets.get", neededBy: "kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: client.get_bucket() before every upload and download" },
+    { permission: "storage.objects.get", neededBy: "kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: blob.download_to_filename()" },
+    { permission: "storage.objects.create", neededBy: "kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: blob.upload_from_filename()" },
+    { permission: "storage.objects.delete", neededBy: "kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: upload_from_filename() over an existing output/ name (a re-queued job)" },
+    { permission: "storage.objects.setIamPolicy", neededBy: "kiosk-redis-consumer@0.17.2 redis_consumer/storage.py: predefined_acl='publicRead'" },
+  ],
+  tfServing: [
+    { permission: "storage.objects.get", neededBy: "TF-Serving reading model files from the Kiosk's bucket" },
+    { permission: "storage.objects.list", neededBy: "TF-Serving listing model versions in the Kiosk's bucket" },
+  ],
+};
+
+/** The role granted to each workload on the bucket for a storage mode (a custom role's permissions for link-readable). */
+export function bucketRoleFor(access: BucketAccessMode, workload: BucketWorkload): { readonly predefined: string } | { readonly permissions: readonly string[] } {
+  return access === "private" ? { predefined: gcsBucketRoles[workload] } : { permissions: linkReadablePermissions[workload].map((p) => p.permission) };
+}
+
 const accountSuffix: Readonly<Record<BucketWorkload, string>> = { frontend: "frontend", consumer: "consumer", tfServing: "tfserving" };
 
 export interface GkeWorkloadIdentitiesArgs {
@@ -21,6 +57,7 @@ export interface GkeWorkloadIdentitiesArgs {
   /** `<project>.svc.id.goog`, which exists once the cluster has Workload Identity on. */
   readonly workloadPool: string;
   readonly bucketName: pulumi.Input<string>;
+  readonly bucketAccess: BucketAccessMode;
   /** The cluster, whose creation creates the workload pool. */
   readonly cluster: pulumi.Resource;
 }
@@ -50,12 +87,24 @@ export class GkeWorkloadIdentities extends pulumi.ComponentResource {
         { parent: this },
       );
       accounts[workload] = account;
+      const grant = bucketRoleFor(args.bucketAccess, workload);
+      const role =
+        "predefined" in grant
+          ? pulumi.output(grant.predefined)
+          : new gcp.projects.IAMCustomRole(
+              `${name}-${accountSuffix[workload]}-role`,
+              {
+                project: args.project,
+                // Custom role IDs allow letters, digits, dots and underscores; unique per cluster like the accounts.
+                roleId: `kiosk_${args.clusterName.replace(/-/g, "_")}_${accountSuffix[workload]}`.slice(0, 64),
+                title: `Kiosk ${args.clusterName} ${workload} bucket access`,
+                description: "What the published Kiosk image calls on its bucket with link-readable objects (kiosk:bucketAccess)",
+                permissions: [...grant.permissions],
+              },
+              { parent: this },
+            ).name;
       this.bindings.push(
-        new gcp.storage.BucketIAMMember(
-          `${name}-${accountSuffix[workload]}-bucket`,
-          { bucket: args.bucketName, role: gcsBucketRoles[workload], member: account.member },
-          { parent: this },
-        ),
+        new gcp.storage.BucketIAMMember(`${name}-${accountSuffix[workload]}-bucket`, { bucket: args.bucketName, role, member: account.member }, { parent: this }),
         new gcp.serviceaccount.IAMMember(
           `${name}-${accountSuffix[workload]}-workload-identity`,
           {

@@ -21,5 +21,6 @@ export const gcpOutputs: Record<string, OutputMock> = {
     return { name, url: `gs://${name}` };
   },
   "gcp:compute/router:Router": (args) => ({ name: args.inputs.name ?? args.name }),
+  "gcp:projects/iAMCustomRole:IAMCustomRole": (args) => ({ name: `projects/${args.inputs.project}/roles/${args.inputs.roleId}` }),
 };
 export const gcpCalls: Record<string, CallMock> = {};
