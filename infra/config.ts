@@ -18,7 +18,7 @@ import {
   NodePoolConfig,
 } from "./config-types";
 import { gpuCatalog } from "./gpu-catalog";
-import { calibanEnv, kioskImages } from "./kiosk-contract";
+import { calibanEnv, childQueuesOf, consumerTypes, kioskImages, portalJobTypes } from "./kiosk-contract";
 import { clusterAutoscalerImageTags } from "./upstream-charts";
 
 export * from "./config-types";
@@ -214,8 +214,19 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
       read.problem("jobTypes", `contains "${jobType}"; a job type is lowercase letters, digits and hyphens, and not ending in -zip (the -zip queue is added for each)`);
     }
   }
-  if (jobTypes.includes("caliban") && !jobTypes.includes(calibanEnv.SEGMENTATION_QUEUE)) {
-    read.problem("jobTypes", `has caliban without ${calibanEnv.SEGMENTATION_QUEUE}: caliban segments every frame through the ${calibanEnv.SEGMENTATION_QUEUE} queue, which nothing would drain`);
+  for (const jobType of jobTypes) {
+    if (!consumerTypes.includes(jobType)) {
+      read.problem("jobTypes", `contains "${jobType}", which the consumer image has no consumer for; allowed values: ${consumerTypes.join(", ")}`);
+    }
+    const missing = (childQueuesOf[jobType] ?? []).filter((queue) => !jobTypes.includes(queue));
+    if (jobType === "caliban" && missing.length > 0) {
+      read.problem("jobTypes", `has caliban without ${calibanEnv.SEGMENTATION_QUEUE}: caliban segments every frame through the ${calibanEnv.SEGMENTATION_QUEUE} queue, which nothing would drain`);
+    } else if (missing.length > 0) {
+      read.problem("jobTypes", `has ${jobType} without ${missing.join(", ")}: ${jobType} sends its parts to the ${missing.join(", ")} queue(s), which nothing would drain`);
+    }
+  }
+  if (jobTypes.length > 0 && !jobTypes.some((jobType) => (portalJobTypes as readonly string[]).includes(jobType))) {
+    read.problem("jobTypes", `offers nothing in the portal: it has forms for ${portalJobTypes.join(", ")} only`);
   }
   if (new Set(jobTypes).size !== jobTypes.length) read.problem("jobTypes", `lists a job type twice: ${jobTypes.join(", ")}`);
 

@@ -50,25 +50,57 @@ export const frontendEnv = {
   UPLOAD_PREFIX: "uploads/",
 } as const;
 
+/**
+ * What every consumer reads, zip consumers included (vanvalenlab/kiosk-redis-consumer@0.17.2:
+ * redis_consumer/settings.py; redis_consumer/redis.py connects through Sentinel on REDIS_PORT).
+ */
 export const consumerEnv = {
   ...redisClientEnv,
+} as const;
+
+/** What the consumers that call TF-Serving read (settings.py: TF_HOST, TF_PORT, GRPC_TIMEOUT; the original ran GRPC_TIMEOUT 20). */
+export const tfConsumerEnv = {
   TF_HOST: tfServingService.name,
   TF_PORT: String(tfServingService.grpcPort),
-  INTERVAL: "1",
-  EMPTY_QUEUE_TIMEOUT: "5",
   GRPC_TIMEOUT: "20",
-  GRPC_BACKOFF: "3",
-  MAX_RETRY: "5",
-  REDIS_TIMEOUT: "3",
-  TF_MIN_MODEL_SIZE: "128",
-  NUCLEAR_MODEL: "NuclearSegmentation:75",
-  CYTOPLASM_MODEL: "CytoplasmSegmentation:5",
-  PHASE_MODEL: "CytoplasmSegmentation:5",
-  MESMER_MODEL: "MultiplexSegmentation:9",
-  TRACKING_MODEL: "NuclearTrackingInf:75",
-  NEIGHBORHOOD_ENCODER: "NuclearTrackingNE:75",
-  POLARIS_MODEL: "SpotDetection:3",
 } as const;
+
+/**
+ * The consumer types of the image (redis_consumer/consumers/__init__.py CONSUMERS, deprecated aliases left
+ * out), each with the settings it reads where the original Kiosk (vanvalenlab/kiosk-console
+ * conf/helmfile.d/02xx) ran a value other than the image's default, or where the default names no queue.
+ */
+export const consumerTypeEnv: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  segmentation: { NUCLEAR_MODEL: "NuclearSegmentation:75", CYTOPLASM_MODEL: "CytoplasmSegmentation:5", PHASE_MODEL: "CytoplasmSegmentation:5" },
+  mesmer: { MESMER_MODEL: "MultiplexSegmentation:9", MESMER_COMPARTMENT: "both" },
+  caliban: {
+    INTERVAL: "1",
+    TRACKING_MODEL: "NuclearTrackingInf:75",
+    NEIGHBORHOOD_ENCODER: "NuclearTrackingNE:75",
+    DIVISION: "0.01",
+    MAX_DISTANCE: "60",
+    SEGMENTATION_QUEUE: "segmentation",
+  },
+  polaris: { INTERVAL: "1" },
+  spot: { POLARIS_MODEL: "SpotDetection:7" },
+};
+export const consumerTypes = Object.keys(consumerTypeEnv);
+
+/**
+ * The job types the portal has a form for (vanvalenlab/kiosk-frontend@0.11.3:src/Predict/JobForm/JobForm.js;
+ * any other type shows "Invalid job type"). Only these are offered, and only these get a -zip queue.
+ */
+export const portalJobTypes = ["mesmer", "polaris", "segmentation", "caliban"] as const;
+
+/**
+ * Queues a consumer pushes its per-frame or per-channel jobs to, which must therefore be drained:
+ * caliban's SEGMENTATION_QUEUE (caliban_consumer.py), and polaris's hard-coded `spot`, `segmentation`
+ * and `mesmer` (polaris_consumer.py).
+ */
+export const childQueuesOf: Readonly<Record<string, readonly string[]>> = {
+  caliban: ["segmentation"],
+  polaris: ["spot", "segmentation", "mesmer"],
+};
 
 /** A consumer Deployment: which queue it drains and the env that tells the image so. */
 export interface ConsumerSpec {
@@ -81,27 +113,26 @@ export interface ConsumerSpec {
 
 /**
  * The consumers of one job type. The image's zip consumer takes the job type as QUEUE and itself
- * reads `<QUEUE>-zip`, splitting each archive into jobs on the job type's own queue.
+ * reads `<QUEUE>-zip`, splitting each archive into jobs on the job type's own queue; only job types the
+ * portal offers get one, since nothing else pushes to a -zip queue.
  */
 export function consumersOf(jobType: string): ConsumerSpec[] {
-  return [
-    {
-      name: `${jobType}-consumer`,
-      queue: jobType,
-      env: { QUEUE: jobType, CONSUMER_TYPE: jobType, TF_MAX_BATCH_SIZE: consumerMaxBatchSize(jobType), ...(jobType === "caliban" ? calibanEnv : {}) },
-    },
-    { name: `${jobType}-zip-consumer`, queue: `${jobType}-zip`, env: { QUEUE: jobType, CONSUMER_TYPE: "zip", TF_MAX_BATCH_SIZE: consumerMaxBatchSize(jobType) } },
-  ];
+  const consumer: ConsumerSpec = {
+    name: `${jobType}-consumer`,
+    queue: jobType,
+    env: { QUEUE: jobType, CONSUMER_TYPE: jobType, ...tfConsumerEnv, TF_MAX_BATCH_SIZE: consumerMaxBatchSize(jobType), ...consumerTypeEnv[jobType] },
+  };
+  if (!(portalJobTypes as readonly string[]).includes(jobType)) return [consumer];
+  return [consumer, { name: `${jobType}-zip-consumer`, queue: `${jobType}-zip`, env: { QUEUE: jobType, CONSUMER_TYPE: "zip" } }];
 }
 
-/**
- * The caliban (tracking) consumer segments each frame by pushing a job onto SEGMENTATION_QUEUE, whose
- * default `predict` nothing drains (vanvalenlab/kiosk-redis-consumer@0.17.2:redis_consumer/settings.py,
- * redis_consumer/consumers/caliban_consumer.py); the original Kiosk pointed it at `segmentation`.
- */
-export const calibanEnv = { SEGMENTATION_QUEUE: "segmentation" } as const;
+/** Kept for the caliban check in the config: the queue caliban's frames go to. */
+export const calibanEnv = { SEGMENTATION_QUEUE: consumerTypeEnv.caliban.SEGMENTATION_QUEUE } as const;
 
-/** TF_MAX_BATCH_SIZE per consumer type; mesmer's models are larger. */
+/**
+ * TF_MAX_BATCH_SIZE per consumer type, as the original ran them (image default 64): mesmer's models are
+ * larger; caliban also takes it as its frame cap (caliban_consumer.py).
+ */
 export function consumerMaxBatchSize(consumerType: string): string {
   return consumerType === "mesmer" ? "8" : "32";
 }

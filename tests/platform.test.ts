@@ -86,7 +86,9 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
         REDIS_SENTINEL: "true",
         MODEL_PREFIX: "models/",
         UPLOAD_PREFIX: "uploads/",
-        JOB_TYPES: "segmentation,mesmer,caliban,polaris,spot",
+        // kiosk-frontend@0.11.3:src/Predict/JobForm/JobForm.js has forms for mesmer, polaris, segmentation and
+        // caliban only; spot runs for polaris, which sends it each image's spot channel.
+        JOB_TYPES: "segmentation,mesmer,caliban,polaris",
         STORAGE_BUCKET: graph.outputs.bucket,
       });
       expect(mainContainer("frontend").ports).toEqual([{ name: "http", containerPort: 8080 }]);
@@ -94,56 +96,79 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       if (stack === "aws") expect(env.AWS_REGION).toBe("us-west-2");
     });
 
-    it("gives every consumer its queue, type, Redis, TF-Serving, timeouts, models and bucket", () => {
-      const common = {
-        REDIS_HOST: "redis",
-        REDIS_PORT: "26379",
-        TF_HOST: "tf-serving",
-        TF_PORT: "8500",
-        STORAGE_BUCKET: graph.outputs.bucket,
-        INTERVAL: "1",
-        EMPTY_QUEUE_TIMEOUT: "5",
-        GRPC_TIMEOUT: "20",
-        GRPC_BACKOFF: "3",
-        MAX_RETRY: "5",
-        REDIS_TIMEOUT: "3",
-        TF_MIN_MODEL_SIZE: "128",
-        NUCLEAR_MODEL: "NuclearSegmentation:75",
-        CYTOPLASM_MODEL: "CytoplasmSegmentation:5",
-        PHASE_MODEL: "CytoplasmSegmentation:5",
-        MESMER_MODEL: "MultiplexSegmentation:9",
-        TRACKING_MODEL: "NuclearTrackingInf:75",
-        NEIGHBORHOOD_ENCODER: "NuclearTrackingNE:75",
-        POLARIS_MODEL: "SpotDetection:3",
+    // Each row: a variable the consumer image reads, the consumers that get it, its value, and where the image
+    // reads it (vanvalenlab/kiosk-redis-consumer@0.17.2) or why the value (vanvalenlab/kiosk-console
+    // conf/helmfile.d, the original deployment, where it differs from the image's default).
+    const consumerFacts: [string, readonly string[], string, string][] = [
+      ["QUEUE", ["*"], "<job type>", "redis_consumer/settings.py QUEUE (default predict); the zip consumer reads <QUEUE>-zip (consumers/base_consumer.py ZipFileConsumer)"],
+      ["CONSUMER_TYPE", ["*"], "<job type> or zip", "consume-redis-events.py picks consumers/__init__.py CONSUMERS[CONSUMER_TYPE]"],
+      ["REDIS_HOST", ["*"], "redis", "settings.py REDIS_HOST (default redis-master); redis.py asks SENTINEL masters"],
+      ["REDIS_PORT", ["*"], "26379", "settings.py REDIS_PORT (default 6379); the Sentinel port, as the original"],
+      ["STORAGE_BUCKET", ["*"], "<bucket URL>", "settings.py STORAGE_BUCKET; storage.py get_client picks GCS or S3 from its scheme"],
+      ["TF_HOST", ["segmentation", "mesmer", "caliban", "polaris", "spot"], "tf-serving", "settings.py TF_HOST, used by the gRPC client"],
+      ["TF_PORT", ["segmentation", "mesmer", "caliban", "polaris", "spot"], "8500", "settings.py TF_PORT"],
+      ["GRPC_TIMEOUT", ["segmentation", "mesmer", "caliban", "polaris", "spot"], "20", "settings.py GRPC_TIMEOUT (default 30); the original ran 20"],
+      ["TF_MAX_BATCH_SIZE", ["segmentation", "caliban", "polaris", "spot"], "32", "settings.py TF_MAX_BATCH_SIZE (default 64); the original ran 32; caliban's frame cap"],
+      ["TF_MAX_BATCH_SIZE", ["mesmer"], "8", "the original ran mesmer at 8"],
+      ["NUCLEAR_MODEL", ["segmentation"], "NuclearSegmentation:75", "settings.py NUCLEAR_MODEL (default NuclearSegmentation:6); the original's"],
+      ["CYTOPLASM_MODEL", ["segmentation"], "CytoplasmSegmentation:5", "settings.py CYTOPLASM_MODEL"],
+      ["PHASE_MODEL", ["segmentation"], "CytoplasmSegmentation:5", "settings.py PHASE_MODEL (default PhaseCytoSegmentation:0); the original's"],
+      ["MESMER_MODEL", ["mesmer"], "MultiplexSegmentation:9", "settings.py MESMER_MODEL"],
+      ["MESMER_COMPARTMENT", ["mesmer"], "both", "settings.py MESMER_COMPARTMENT (default whole-cell); the original segmented both compartments"],
+      ["INTERVAL", ["caliban", "polaris"], "1", "settings.py INTERVAL (default 10), read by the caliban and polaris consumers while they wait for child jobs"],
+      ["TRACKING_MODEL", ["caliban"], "NuclearTrackingInf:75", "settings.py TRACKING_MODEL (default NuclearTrackingInf:6); the original's"],
+      ["NEIGHBORHOOD_ENCODER", ["caliban"], "NuclearTrackingNE:75", "settings.py NEIGHBORHOOD_ENCODER (default :6); the original's"],
+      ["DIVISION", ["caliban"], "0.01", "settings.py DIVISION (default 0.9); the original's"],
+      ["MAX_DISTANCE", ["caliban"], "60", "settings.py MAX_DISTANCE (default 50); the original's"],
+      ["SEGMENTATION_QUEUE", ["caliban"], "segmentation", "settings.py SEGMENTATION_QUEUE (default predict, a queue nothing drains); consumers/caliban_consumer.py pushes each frame there"],
+      ["POLARIS_MODEL", ["spot"], "SpotDetection:7", "settings.py POLARIS_MODEL (default SpotDetection:3), read by consumers/spot_consumer.py; the original's"],
+    ];
+
+    it("gives each consumer exactly the variables its image reads, with the original Kiosk's values (a table of facts)", () => {
+      const jobTypes = ["segmentation", "mesmer", "caliban", "polaris", "spot"];
+      const platformEnv = new Set(["AWS_REGION", "GCLOUD_PROJECT_ID", "GKE_COMPUTE_ZONE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"]);
+      const expected = (consumer: string, zip: boolean) => {
+        const values: Record<string, string> = {};
+        for (const [name, applies, value] of consumerFacts) {
+          const forThis = applies.includes("*") || (!zip && applies.includes(consumer));
+          if (!forThis) continue;
+          values[name] =
+            value === "<job type>" ? consumer : value === "<job type> or zip" ? (zip ? "zip" : consumer) : value === "<bucket URL>" ? String(graph.outputs.bucket) : value;
+        }
+        return values;
       };
-      for (const jobType of ["segmentation", "mesmer", "caliban", "polaris", "spot"]) {
-        const batch = jobType === "mesmer" ? "8" : "32";
+      for (const jobType of jobTypes) {
         const env = envOf(mainContainer(`${jobType}-consumer`));
-        expect(env).toMatchObject({ ...common, QUEUE: jobType, CONSUMER_TYPE: jobType, TF_MAX_BATCH_SIZE: batch });
-        // The image's zip consumer reads <QUEUE>-zip itself: it is given the job type.
-        const zipEnv = envOf(mainContainer(`${jobType}-zip-consumer`));
-        expect(zipEnv).toMatchObject({ ...common, QUEUE: jobType, CONSUMER_TYPE: "zip" });
-        if (stack === "gcp") expect(env.GKE_COMPUTE_ZONE).toBe("us-central1-a");
-        if (stack === "aws") expect(env.AWS_REGION).toBe("us-west-2");
+        const own = Object.fromEntries(Object.entries(env).filter(([name]) => !platformEnv.has(name)));
+        expect({ consumer: jobType, env: own }).toEqual({ consumer: jobType, env: expected(jobType, false) });
       }
+      for (const jobType of ["segmentation", "mesmer", "caliban", "polaris"]) {
+        const env = envOf(mainContainer(`${jobType}-zip-consumer`));
+        const own = Object.fromEntries(Object.entries(env).filter(([name]) => !platformEnv.has(name)));
+        expect({ consumer: `${jobType}-zip`, env: own }).toEqual({ consumer: `${jobType}-zip`, env: expected(jobType, true) });
+      }
+      if (stack === "aws") expect(envOf(mainContainer("segmentation-consumer")).AWS_REGION).toBe("us-west-2");
     });
 
-    it("runs one consumer per queue and per -zip queue, exactly the queues of JOB_TYPES", () => {
-      const jobTypes = envOf(mainContainer("frontend")).JOB_TYPES.split(",");
+    it("drains every queue something pushes to: the portal's job types and their -zip queues, and polaris's spot queue", () => {
+      const portal = envOf(mainContainer("frontend")).JOB_TYPES.split(",");
       const consumers = workloads().filter((w) => w.labels["app.kubernetes.io/component"] === "consumer");
-      expect(consumers.map((c) => c.name).sort()).toEqual(jobTypes.flatMap((t) => [`${t}-consumer`, `${t}-zip-consumer`]).sort());
-      expect(consumers.map((c) => c.labels["kiosk.deepcell.org/queue"]).sort()).toEqual(jobTypes.flatMap((t) => [t, `${t}-zip`]).sort());
+      // kiosk-frontend@0.11.3 server/controllers/predict.controller.js pushes to <jobType> or <jobType>-zip;
+      // kiosk-redis-consumer@0.17.2 consumers/polaris_consumer.py pushes to spot, segmentation and mesmer.
+      const pushedTo = [...portal.flatMap((t) => [t, `${t}-zip`]), "spot", "segmentation", "mesmer"];
+      expect(consumers.map((c) => c.labels["kiosk.deepcell.org/queue"]).sort()).toEqual([...new Set(pushedTo)].sort());
+      expect(consumers.map((c) => c.name)).not.toContain("spot-zip-consumer");
     });
 
     it("drives consumers and the frontend from the configured job types", async () => {
-      const custom = renderGraph(await evaluateStack(stack, { "kiosk:jobTypes": ["mesmer", "polaris"] }));
+      const custom = renderGraph(await evaluateStack(stack, { "kiosk:jobTypes": ["mesmer", "segmentation"] }));
       const customObjects = allObjects(custom);
       const consumers = podTemplateOwners(customObjects).filter((w) => w.labels["app.kubernetes.io/component"] === "consumer");
-      expect(consumers.map((c) => c.name).sort()).toEqual(["mesmer-consumer", "mesmer-zip-consumer", "polaris-consumer", "polaris-zip-consumer"]);
+      expect(consumers.map((c) => c.name).sort()).toEqual(["mesmer-consumer", "mesmer-zip-consumer", "segmentation-consumer", "segmentation-zip-consumer"]);
       const frontend = podTemplateOwners(customObjects).find((w) => w.name === "frontend");
-      expect(envOf(frontend!.podSpec.containers[0]).JOB_TYPES).toBe("mesmer,polaris");
+      expect(envOf(frontend!.podSpec.containers[0]).JOB_TYPES).toBe("mesmer,segmentation");
       const janitor = podTemplateOwners(customObjects).find((w) => w.name === "redis-janitor");
-      expect(envOf(janitor!.podSpec.containers[0]).QUEUES).toBe("mesmer,polaris");
+      expect(envOf(janitor!.podSpec.containers[0]).QUEUES).toBe("mesmer,segmentation");
     });
 
     it("configures TF-Serving's ports, batching, monitoring and model config writer", () => {
@@ -331,7 +356,8 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
     it("gives every pod that uses the bucket a service account the cloud layer granted", () => {
       const granted = { frontend: "kiosk-frontend", consumer: "kiosk-consumer", tfServing: "kiosk-tf-serving" };
       const bucketUsers = workloads().filter((w) => w.podSpec.containers.some((c: Record<string, unknown>) => envOf(c).STORAGE_BUCKET));
-      expect(bucketUsers.length).toBe(12);
+      // The frontend, TF-Serving and nine consumers (no spot-zip: nothing pushes to it).
+      expect(bucketUsers.length).toBe(11);
       for (const w of bucketUsers) {
         const account = w.podSpec.serviceAccountName;
         expect(Object.values(granted)).toContain(account);
