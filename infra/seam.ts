@@ -21,8 +21,11 @@ export interface CloudLayer {
   readonly gpuPlacement?: GpuPlacement;
   /** Where the consumers run. */
   readonly consumerPlacement: Placement;
-  /** Environment every Kiosk workload needs to know its cloud location (AWS_REGION, GKE_COMPUTE_ZONE, GCLOUD_PROJECT_ID). */
-  readonly cloudEnv: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The cloud's location, per workload, as its image reads it: AWS_REGION (S3 clients), GCLOUD_PROJECT_ID
+   * (only the frontend's GCS client reads it). Nothing else: GKE_COMPUTE_ZONE is read by none of the images.
+   */
+  readonly cloudEnv: Readonly<Record<BucketWorkload, Readonly<Record<string, pulumi.Input<string>>>>>;
   readonly ingress: IngressSpecifics;
   /** StorageClass for persistent volumes; undefined means the cluster's default. */
   readonly storageClassName?: string;

@@ -388,11 +388,13 @@ describe("the gcp stack's cloud layer", () => {
       expect(graph.secretOutputs.has("kubeconfig")).toBe(true);
     });
 
-    it("tells the Kiosk's images their project and zone", () => {
-      const frontend = graph.descendantsOf(graph.one("kiosk:platform:Platform")).find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.includes("frontend"))!;
-      expect(JSON.stringify(frontend.inputs.values)).toMatch(/"GCLOUD_PROJECT_ID","value":"deepcell-kiosk"/);
-      const consumers = graph.descendantsOf(graph.one("kiosk:platform:Platform")).find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.includes("consumers"))!;
-      expect(JSON.stringify(consumers.inputs.values)).toMatch(/"GKE_COMPUTE_ZONE","value":"us-central1-a"/);
+    it("tells the frontend its project, the one image that reads it, and no image a zone none reads", () => {
+      const release = (part: string) => graph.descendantsOf(graph.one("kiosk:platform:Platform")).find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.includes(part))!;
+      // kiosk-frontend@0.11.3 server/config/config.js: GCLOUD_PROJECT_ID; no image at its pinned tag reads
+      // GKE_COMPUTE_ZONE (git grep in kiosk-frontend@0.11.3, kiosk-redis-consumer@0.17.2, kiosk-redis-janitor@0.9.0, kiosk-tf-serving@0.6.0).
+      expect(JSON.stringify(release("frontend").inputs.values)).toMatch(/"GCLOUD_PROJECT_ID","value":"deepcell-kiosk"/);
+      for (const part of ["frontend", "consumers", "tf-serving", "janitor"]) expect(JSON.stringify(release(part).inputs.values)).not.toMatch(/GKE_COMPUTE_ZONE/);
+      expect(JSON.stringify(release("consumers").inputs.values)).not.toMatch(/GCLOUD_PROJECT_ID/);
     });
   });
 });

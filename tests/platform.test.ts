@@ -77,23 +77,26 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       expect(mainContainer("redis-janitor").image).toBe("vanvalenlab/kiosk-redis-janitor:0.9.0");
     });
 
-    it("gives the frontend its port, Redis through Sentinel, prefixes, job types and bucket", () => {
+    it("gives the frontend exactly the variables its image reads (a table of facts)", () => {
       const env = envOf(mainContainer("frontend"));
-      expect(env).toMatchObject({
-        PORT: "8080",
-        REDIS_HOST: "redis",
-        REDIS_PORT: "26379",
-        REDIS_SENTINEL: "true",
-        MODEL_PREFIX: "models/",
-        UPLOAD_PREFIX: "uploads/",
-        // kiosk-frontend@0.11.3:src/Predict/JobForm/JobForm.js has forms for mesmer, polaris, segmentation and
-        // caliban only; spot runs for polaris, which sends it each image's spot channel.
-        JOB_TYPES: "segmentation,mesmer,caliban,polaris",
-        STORAGE_BUCKET: graph.outputs.bucket,
-      });
+      // Each row: variable, value, where vanvalenlab/kiosk-frontend@0.11.3 reads it (server/config/config.js unless said).
+      const facts: [string, string | undefined, string][] = [
+        ["PORT", "8080", "config.js PORT (default 8080)"],
+        ["REDIS_HOST", "redis", "config.js REDIS_HOST (default localhost)"],
+        ["REDIS_PORT", "26379", "config.js REDIS_PORT; server/config/redis.js uses it as the Sentinel's"],
+        ["REDIS_SENTINEL", "true", "config.js REDIS_SENTINEL; server/config/redis.js asks Sentinel for master mymaster"],
+        ["MODEL_PREFIX", "models/", "config.js MODEL_PREFIX"],
+        ["UPLOAD_PREFIX", "uploads/", "config.js UPLOAD_PREFIX; upload.controller.js strips the slashes"],
+        // src/Predict/JobForm/JobForm.js has forms for mesmer, polaris, segmentation and caliban only; spot runs for polaris.
+        ["JOB_TYPES", "segmentation,mesmer,caliban,polaris", "config.js JOB_TYPES (default mesmer,polaris); predict.controller.js refuses others"],
+        ["STORAGE_BUCKET", String(graph.outputs.bucket), "config.js STORAGE_BUCKET: gs:// or s3:// picks the cloud"],
+        ["GCLOUD_PROJECT_ID", stack === "gcp" ? "deepcell-kiosk" : undefined, "config.js GCLOUD_PROJECT_ID, the Storage client's project"],
+        ["AWS_REGION", stack === "aws" ? "us-west-2" : stack === "local" ? "us-east-1" : undefined, "config.js AWS_REGION, the S3 client's"],
+      ];
+      const localStore = new Set(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"]);
+      const own = Object.fromEntries(Object.entries(env).filter(([name]) => !(stack === "local" && localStore.has(name))));
+      expect(own).toEqual(Object.fromEntries(facts.filter(([, value]) => value !== undefined).map(([name, value]) => [name, value])));
       expect(mainContainer("frontend").ports).toEqual([{ name: "http", containerPort: 8080 }]);
-      if (stack === "gcp") expect(env.GCLOUD_PROJECT_ID).toBe("deepcell-kiosk");
-      if (stack === "aws") expect(env.AWS_REGION).toBe("us-west-2");
     });
 
     // Each row: a variable the consumer image reads, the consumers that get it, its value, and where the image
@@ -126,7 +129,8 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
 
     it("gives each consumer exactly the variables its image reads, with the original Kiosk's values (a table of facts)", () => {
       const jobTypes = ["segmentation", "mesmer", "caliban", "polaris", "spot"];
-      const platformEnv = new Set(["AWS_REGION", "GCLOUD_PROJECT_ID", "GKE_COMPUTE_ZONE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"]);
+      // The cloud's region and, on local, the store's credentials come from the seam (tested with each cloud).
+      const platformEnv = new Set(["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"]);
       const expected = (consumer: string, zip: boolean) => {
         const values: Record<string, string> = {};
         for (const [name, applies, value] of consumerFacts) {

@@ -24,7 +24,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly bucket: BucketAccess;
   readonly gpuPlacement: GpuPlacement;
   readonly consumerPlacement: Placement = consumerPoolPlacement;
-  readonly cloudEnv: Readonly<Record<string, string>>;
+  readonly cloudEnv: CloudLayer["cloudEnv"];
   readonly ingress: IngressSpecifics = {
     // A Network Load Balancer passes TCP through to ingress-nginx: no idle-timeout or body-size limit of its own on 1 GiB uploads.
     loadBalancerServiceAnnotations: {
@@ -60,7 +60,8 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudLayer {
     this.storageClassName = cluster.storageClassName;
     // The GPU node group spans the VPC's availability zones.
     this.gpuPlacement = gpuPoolPlacement(config.gpu.countPerNode, true, "dcgm-exporter");
-    this.cloudEnv = { AWS_REGION: awsConfig.region };
+    const region = { AWS_REGION: awsConfig.region };
+    this.cloudEnv = { frontend: region, consumer: region, tfServing: region };
     // Workloads start once nodes, add-ons, volumes, bucket settings and identities exist; destroy removes them first.
     this.readiness = [...Object.values(cluster.nodeGroups), ...cluster.addons, cluster.storageClass, ...bucket.settings, ...identities.associations];
     this.bucket = {

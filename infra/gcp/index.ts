@@ -22,7 +22,7 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly bucket: BucketAccess;
   readonly gpuPlacement: GpuPlacement;
   readonly consumerPlacement: Placement = consumerPoolPlacement;
-  readonly cloudEnv: Readonly<Record<string, string>>;
+  readonly cloudEnv: CloudLayer["cloudEnv"];
   readonly ingress: IngressSpecifics = { loadBalancerServiceAnnotations: {}, serviceType: "LoadBalancer" };
   readonly readiness: pulumi.Resource[];
 
@@ -48,11 +48,9 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
     this.kubernetesProvider = new k8s.Provider(`${name}-gke`, { kubeconfig: this.kubeconfig }, { parent: this });
     this.clusterName = cluster.cluster.name;
     this.gpuPlacement = gpuPoolPlacement(config.gpu.countPerNode, gcpConfig.dataZones.length > 1, "cloud");
-    this.cloudEnv = {
-      // The Kiosk's images read their location from these (the frontend the project, consumers the zone).
-      GCLOUD_PROJECT_ID: project,
-      GKE_COMPUTE_ZONE: gcpConfig.regional ? gcpConfig.region : gcpConfig.zone,
-    };
+    // kiosk-frontend@0.11.3 server/config/config.js reads GCLOUD_PROJECT_ID for its Storage client; the
+    // consumers' and the config writer's google-cloud-storage clients find the project themselves.
+    this.cloudEnv = { frontend: { GCLOUD_PROJECT_ID: project }, consumer: {}, tfServing: {} };
     // Workloads start only once their nodes and their identity exist; destroy removes them first.
     this.readiness = [...cluster.nodePools, ...identities.bindings, cluster.controlPlaneFirewall];
     this.bucket = {

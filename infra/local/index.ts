@@ -30,7 +30,7 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly gpuPlacement = undefined;
   readonly consumerPlacement: Placement = { nodeSelector: {}, tolerations: [] };
   // The Kiosk's S3 clients need a region even for an S3-compatible store.
-  readonly cloudEnv = { AWS_REGION: "us-east-1" };
+  readonly cloudEnv = { frontend: { AWS_REGION: "us-east-1" }, consumer: { AWS_REGION: "us-east-1" }, tfServing: { AWS_REGION: "us-east-1" } };
   readonly ingress: IngressSpecifics = { loadBalancerServiceAnnotations: {}, serviceType: "NodePort" };
   readonly storageClassName?: string;
   readonly readiness: pulumi.Resource[];

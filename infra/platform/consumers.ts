@@ -33,7 +33,7 @@ export class Consumers extends pulumi.ComponentResource {
       {
         image: { repository, tag },
         initialReplicas: 0,
-        env: [...envList({ ...consumerEnv, STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv }), ...identity.env],
+        env: [...envList({ ...consumerEnv, STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv.consumer }), ...identity.env],
         nodeSelector: cloud.consumerPlacement.nodeSelector,
         tolerations: cloud.consumerPlacement.tolerations,
         serviceAccount: { name: identity.serviceAccountName, annotations: identity.serviceAccountAnnotations },

@@ -29,7 +29,7 @@ export class Frontend extends pulumi.ComponentResource {
         image: { repository, tag },
         port: frontendService.port,
         env: [
-          ...envList({ ...frontendEnv, JOB_TYPES: config.jobTypes.filter((jobType) => (portalJobTypes as readonly string[]).includes(jobType)).join(","), STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv }),
+          ...envList({ ...frontendEnv, JOB_TYPES: config.jobTypes.filter((jobType) => (portalJobTypes as readonly string[]).includes(jobType)).join(","), STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv.frontend }),
           ...identity.env,
         ],
         // Off AWS the frontend holds each upload in memory (multer's memoryStorage,

@@ -43,7 +43,7 @@ export class TfServing extends pulumi.ComponentResource {
         restPort: tfServingService.restPort,
         metricsPath: tfServingService.metricsPath,
         // TF-Serving reads the exported models, not the Kiosk's uploads: its STORAGE_BUCKET is the models bucket.
-        env: [...envList({ ...tfServingEnv, STORAGE_BUCKET: config.modelsBucket, ...cloud.cloudEnv }), ...identity.env],
+        env: [...envList({ ...tfServingEnv, STORAGE_BUCKET: config.modelsBucket, ...cloud.cloudEnv.tfServing }), ...identity.env],
         resources: gpu
           ? { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: "4", memory: "12Gi" } }
           : { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: "2", memory: "8Gi" } },
