@@ -203,7 +203,14 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
     // vanvalenlab/kiosk-redis-janitor@0.9.0:redis_janitor/janitors.py: _update_pods calls
     // list_pod_for_all_namespaces and turns an ApiException into "no pods"; kill_pod is never called.
     it("gives the janitor its queues and exactly the pod access its image uses: list, in all namespaces", () => {
-      expect(envOf(mainContainer("redis-janitor"))).toMatchObject({ QUEUES: "segmentation,mesmer,caliban,polaris,spot", INTERVAL: "5", REDIS_HOST: "redis", REDIS_PORT: "26379" });
+      // Each row: variable, value, where vanvalenlab/kiosk-redis-janitor@0.9.0 reads it (clean-redis.py, python-decouple).
+      const facts: [string, string, string][] = [
+        ["QUEUES", "segmentation,mesmer,caliban,polaris,spot", "clean-redis.py QUEUES (default QUEUE, predict): every queue a consumer drains, as the original"],
+        ["INTERVAL", "5", "clean-redis.py INTERVAL (default 20 s); the original ran 5"],
+        ["REDIS_HOST", "redis", "clean-redis.py REDIS_HOST (default redis-master)"],
+        ["REDIS_PORT", "26379", "clean-redis.py REDIS_PORT; redis_janitor/redis.py asks Sentinel for the master"],
+      ];
+      expect(envOf(mainContainer("redis-janitor"))).toEqual(Object.fromEntries(facts.map(([name, value]) => [name, value])));
       const role = objects.find((o) => o.kind === "ClusterRole" && o.metadata.name === `${kiosk}-redis-janitor`)!;
       expect(role.rules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["list"] }]);
       const binding = objects.find((o) => o.kind === "ClusterRoleBinding" && o.metadata.name === `${kiosk}-redis-janitor`)!;
