@@ -137,20 +137,32 @@ export function consumerMaxBatchSize(consumerType: string): string {
   return consumerType === "mesmer" ? "8" : "32";
 }
 
+/** What the server image reads (vanvalenlab/kiosk-tf-serving@0.6.0:bin/serve.sh, the entrypoint of docker/Dockerfile.server). */
 export const tfServingEnv = {
   PORT: String(tfServingService.grpcPort),
   REST_API_PORT: String(tfServingService.restPort),
-  MODEL_PREFIX: "models",
+  REST_API_TIMEOUT: "30000",
+  ENABLE_BATCHING: "true",
+  PROMETHEUS_MONITORING_ENABLED: "true",
   MODEL_CONFIG_FILE: "/config/models.conf",
   BATCHING_CONFIG_FILE: "/config/batching_config.txt",
   MONITORING_CONFIG_FILE: "/config/monitoring_config.txt",
-  PROMETHEUS_MONITORING_ENABLED: "true",
+} as const;
+
+/**
+ * What the config writer image reads (vanvalenlab/kiosk-tf-serving@0.5.0:bin/write.sh, the entrypoint of
+ * docker/Dockerfile.writer): it writes the three files the server reads onto the shared /config volume.
+ */
+export const tfServingConfigWriterEnv = {
+  MODEL_PREFIX: "models",
+  MODEL_CONFIG_FILE: tfServingEnv.MODEL_CONFIG_FILE,
+  BATCHING_CONFIG_FILE: tfServingEnv.BATCHING_CONFIG_FILE,
+  MONITORING_CONFIG_FILE: tfServingEnv.MONITORING_CONFIG_FILE,
+  PROMETHEUS_MONITORING_ENABLED: tfServingEnv.PROMETHEUS_MONITORING_ENABLED,
   PROMETHEUS_MONITORING_PATH: tfServingService.metricsPath,
-  ENABLE_BATCHING: "true",
   MAX_BATCH_SIZE: "32",
   BATCH_TIMEOUT_MICROS: "0",
   MAX_ENQUEUED_BATCHES: "512",
-  REST_API_TIMEOUT: "30000",
 } as const;
 
 export const janitorEnv = {

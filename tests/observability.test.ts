@@ -91,7 +91,9 @@ describe("monitoring", () => {
     const tfServing = podTemplateOwners(objects).find((w) => w.name === "tf-serving")!;
     const env = envOf(tfServing.podSpec.containers.find((c: { name: string }) => c.name === "tf-serving"));
     expect(env.PROMETHEUS_MONITORING_ENABLED).toBe("true");
-    expect(monitors.find((m) => m.inputs.metadata.name === "tf-serving")!.inputs.spec.endpoints[0].path).toBe(env.PROMETHEUS_MONITORING_PATH);
+    // The config writer writes the monitoring config, path included, that the server then serves.
+    const writerEnv = envOf(tfServing.podSpec.initContainers.find((c: { name: string }) => c.name === "config-writer"));
+    expect(monitors.find((m) => m.inputs.metadata.name === "tf-serving")!.inputs.spec.endpoints[0].path).toBe(writerEnv.PROMETHEUS_MONITORING_PATH);
   });
 
   it("makes Prometheus pick up the Kiosk's monitors and rules", () => {

@@ -175,23 +175,36 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       expect(envOf(janitor!.podSpec.containers[0]).QUEUES).toBe("mesmer,segmentation");
     });
 
-    it("configures TF-Serving's ports, batching, monitoring and model config writer", () => {
+    it("configures TF-Serving's server and its config writer with exactly what each image reads (tables of facts)", () => {
       const tf = workload("tf-serving");
-      const env = envOf(tf.podSpec.containers[0]);
-      expect(env).toMatchObject({
-        PORT: "8500",
-        REST_API_PORT: "8501",
-        ENABLE_BATCHING: "true",
-        MAX_BATCH_SIZE: "32",
-        BATCH_TIMEOUT_MICROS: "0",
-        MAX_ENQUEUED_BATCHES: "512",
-        REST_API_TIMEOUT: "30000",
-        MODEL_PREFIX: "models",
-        MODEL_CONFIG_FILE: "/config/models.conf",
-        PROMETHEUS_MONITORING_PATH: "/monitoring/prometheus/metrics",
-        STORAGE_BUCKET: "gs://deepcell-models",
-      });
-      expect(envOf(tf.podSpec.initContainers[0])).toMatchObject({ MODEL_PREFIX: "models", STORAGE_BUCKET: "gs://deepcell-models", MODEL_CONFIG_FILE: "/config/models.conf" });
+      const identityEnv = new Set(["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"]);
+      const own = (container: Record<string, unknown>) => Object.fromEntries(Object.entries(envOf(container)).filter(([name]) => !identityEnv.has(name)));
+      // vanvalenlab/kiosk-tf-serving@0.6.0:bin/serve.sh builds tensorflow_model_server's flags from these.
+      const server: [string, string][] = [
+        ["PORT", "8500"], // --port
+        ["REST_API_PORT", "8501"], // --rest_api_port
+        ["REST_API_TIMEOUT", "30000"], // --rest_api_timeout_in_ms
+        ["ENABLE_BATCHING", "true"], // --enable_batching, and --batching_parameters_file when true
+        ["PROMETHEUS_MONITORING_ENABLED", "true"], // --monitoring_config_file when true
+        ["MODEL_CONFIG_FILE", "/config/models.conf"], // --model_config_file
+        ["BATCHING_CONFIG_FILE", "/config/batching_config.txt"],
+        ["MONITORING_CONFIG_FILE", "/config/monitoring_config.txt"],
+      ];
+      // vanvalenlab/kiosk-tf-serving@0.5.0:bin/write.sh passes these to write_config_file.py.
+      const writer: [string, string][] = [
+        ["STORAGE_BUCKET", "gs://deepcell-models"], // --storage-bucket: the models, not the Kiosk's uploads
+        ["MODEL_PREFIX", "models"], // --model-prefix
+        ["MODEL_CONFIG_FILE", "/config/models.conf"], // --file-path, on the volume the server mounts
+        ["BATCHING_CONFIG_FILE", "/config/batching_config.txt"], // --batch-file-path
+        ["MONITORING_CONFIG_FILE", "/config/monitoring_config.txt"], // --monitoring-file-path
+        ["PROMETHEUS_MONITORING_ENABLED", "true"], // --monitoring-enabled
+        ["PROMETHEUS_MONITORING_PATH", "/monitoring/prometheus/metrics"], // --monitoring-path, scraped by Prometheus
+        ["MAX_BATCH_SIZE", "32"], // --max-batch-size (image default 1)
+        ["BATCH_TIMEOUT_MICROS", "0"], // --batch-timeout
+        ["MAX_ENQUEUED_BATCHES", "512"], // --max-enqueued-batches (image default 128)
+      ];
+      expect(own(tf.podSpec.containers[0])).toEqual(Object.fromEntries(server));
+      expect(own(tf.podSpec.initContainers[0])).toEqual(Object.fromEntries(writer));
       const mounts = (c: { volumeMounts: { mountPath: string }[] }) => c.volumeMounts.map((m) => m.mountPath);
       expect(mounts(tf.podSpec.initContainers[0])).toContain("/config");
       expect(mounts(tf.podSpec.containers[0])).toContain("/config");
@@ -366,7 +379,7 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
 
     it("gives every pod that uses the bucket a service account the cloud layer granted", () => {
       const granted = { frontend: "kiosk-frontend", consumer: "kiosk-consumer", tfServing: "kiosk-tf-serving" };
-      const bucketUsers = workloads().filter((w) => w.podSpec.containers.some((c: Record<string, unknown>) => envOf(c).STORAGE_BUCKET));
+      const bucketUsers = workloads().filter((w) => [...w.podSpec.containers, ...(w.podSpec.initContainers ?? [])].some((c: Record<string, unknown>) => envOf(c).STORAGE_BUCKET));
       // The frontend, TF-Serving and nine consumers (no spot-zip: nothing pushes to it).
       expect(bucketUsers.length).toBe(11);
       for (const w of bucketUsers) {

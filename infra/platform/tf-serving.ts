@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
-import { tfServingEnv, tfServingService } from "../kiosk-contract";
+import { tfServingConfigWriterEnv, tfServingEnv, tfServingService } from "../kiosk-contract";
 import { CloudLayer } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
@@ -37,13 +37,16 @@ export class TfServing extends pulumi.ComponentResource {
       "tf-serving",
       {
         image: { repository, tag },
-        configWriter: { image: { repository: writerRepository, tag: writerTag } },
+        // The writer lists the models bucket (STORAGE_BUCKET) and writes models.conf; the server then reads the models.
+        configWriter: {
+          image: { repository: writerRepository, tag: writerTag },
+          env: [...envList({ ...tfServingConfigWriterEnv, STORAGE_BUCKET: config.modelsBucket, ...cloud.cloudEnv.tfServing }), ...identity.env],
+        },
         initialReplicas: 0,
         grpcPort: tfServingService.grpcPort,
         restPort: tfServingService.restPort,
         metricsPath: tfServingService.metricsPath,
-        // TF-Serving reads the exported models, not the Kiosk's uploads: its STORAGE_BUCKET is the models bucket.
-        env: [...envList({ ...tfServingEnv, STORAGE_BUCKET: config.modelsBucket, ...cloud.cloudEnv.tfServing }), ...identity.env],
+        env: [...envList({ ...tfServingEnv, ...cloud.cloudEnv.tfServing }), ...identity.env],
         resources: gpu
           ? { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: "4", memory: "12Gi" } }
           : { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: "2", memory: "8Gi" } },
