@@ -146,13 +146,17 @@ export class ControlPlane {
     this.client = new KubeClient(server, ca, token);
     await this.waitFor("kube-apiserver", async () => (await this.client.request("GET", "/readyz")).status === 200, 120);
 
-    this.start("kube-controller-manager", [
+    // Both talk to the API server as the admin, serve their health endpoints on loopback, and run alone.
+    const asController = async () => [
       `--kubeconfig=${this.kubeconfig}`,
       `--authentication-kubeconfig=${this.kubeconfig}`,
       `--authorization-kubeconfig=${this.kubeconfig}`,
       "--bind-address=127.0.0.1",
       `--secure-port=${await freePort()}`,
       "--leader-elect=false",
+    ];
+    this.start("kube-controller-manager", [
+      ...(await asController()),
       `--service-account-private-key-file=${pki("service-account.key")}`,
       `--root-ca-file=${pki("ca.crt")}`,
       `--cluster-signing-cert-file=${pki("ca.crt")}`,
@@ -161,14 +165,7 @@ export class ControlPlane {
       "--use-service-account-credentials=false",
       "--controllers=*",
     ]);
-    this.start("kube-scheduler", [
-      `--kubeconfig=${this.kubeconfig}`,
-      `--authentication-kubeconfig=${this.kubeconfig}`,
-      `--authorization-kubeconfig=${this.kubeconfig}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${await freePort()}`,
-      "--leader-elect=false",
-    ]);
+    this.start("kube-scheduler", await asController());
     this.start("kwok", [
       `--kubeconfig=${this.kubeconfig}`,
       `--config=${this.options.kwokStages}`,
