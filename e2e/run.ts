@@ -14,18 +14,13 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ControlPlane, FakeNode } from "./control-plane";
-import { allObjects, KubeClient, ObjectRef, refText } from "./kube-client";
+import { allObjects, KubeClient, refText } from "./kube-client";
 import { CommandResult, plain, PulumiCli } from "./pulumi-cli";
 import { kioskNamespace } from "../infra/kiosk-contract";
+import { changedSteps, E2eFailure, fail, leftovers, namespaceOrdering } from "./checks";
 import { e2eConfig, fakeNodes, kedaStandInCrds, prerequisites, projectFiles, stackName } from "./scenario";
 
 const repo = path.resolve(__dirname, "..");
-
-class E2eFailure extends Error {}
-
-function fail(message: string): never {
-  throw new E2eFailure(message);
-}
 
 function describeFailure(result: CommandResult): string {
   const errors = result.errors.length > 0 ? result.errors.map((e) => `  - ${e}`).join("\n") : plain(result.stdout + result.stderr).split("\n").slice(-40).join("\n");
@@ -131,9 +126,7 @@ async function main(): Promise<void> {
     const second = pulumi.run(["up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", stackName]);
     const changed = Object.entries(second.changes).filter(([op, n]) => op !== "same" && n > 0);
     if (second.exitCode !== 0 || changed.length > 0) {
-      const which = second.events
-        .filter((e) => e.resOutputsEvent && e.resOutputsEvent.metadata.op !== "same")
-        .map((e) => `  - ${e.resOutputsEvent!.metadata.op} ${e.resOutputsEvent!.metadata.urn}`);
+      const which = changedSteps(second.events).map((step) => `  - ${step}`);
       fail(`a second pulumi up changed the stack (${JSON.stringify(second.changes)}):\n${which.join("\n") || describeFailure(second)}`);
     }
     summary.push(`second up: no changes (${second.seconds.toFixed(0)} s)`);
@@ -142,10 +135,8 @@ async function main(): Promise<void> {
 
     const destroy = expectSuccess(pulumi.run(["destroy", "--yes", "--skip-preview", "--stack", stackName]));
     summary.push(`destroy: ${JSON.stringify(destroy.changes)} (${destroy.seconds.toFixed(0)} s)`);
-    const key = (ref: ObjectRef) => refText(ref);
-    const existed = new Set(before.map(key));
-    const leftovers = (await allObjects(client)).filter((ref) => !existed.has(key(ref)));
-    if (leftovers.length > 0) fail(`pulumi destroy left ${leftovers.length} objects behind:\n${leftovers.map((ref) => `  - ${refText(ref)}`).join("\n")}`);
+    const left = leftovers(before, await allObjects(client));
+    if (left.length > 0) fail(`pulumi destroy left ${left.length} objects behind:\n${left.map((ref) => `  - ${refText(ref)}`).join("\n")}`);
     summary.push("after destroy: no object of the stack is left in the API server");
     ok = true;
   } finally {
@@ -174,29 +165,10 @@ async function waitForCrds(client: KubeClient, names: readonly string[]): Promis
   }
 }
 
-/**
- * Nothing starts being created in a namespace the stack creates before that namespace exists. The provider
- * retries a create whose namespace is missing a few times, so a missing dependency can pass by luck; the
- * event log shows it every time: the object's step starts before the namespace's step has finished.
- */
 function checkNamespaceOrdering(up: CommandResult, summary: string[]): void {
-  const namespaceDone = new Map<string, number>();
-  for (const event of up.events) {
-    const step = event.resOutputsEvent?.metadata;
-    if (step?.type === "kubernetes:core/v1:Namespace" && step.new?.outputs?.metadata?.name) namespaceDone.set(step.new.outputs.metadata.name, event.sequence ?? 0);
-  }
-  const early: string[] = [];
-  let checked = 0;
-  for (const event of up.events) {
-    const step = event.resourcePreEvent?.metadata;
-    if (!step || step.op !== "create" || step.type === "kubernetes:core/v1:Namespace") continue;
-    const namespace: string | undefined = step.type === "kubernetes:helm.sh/v3:Release" ? step.new?.inputs?.namespace : step.new?.inputs?.metadata?.namespace;
-    if (!namespace || !namespaceDone.has(namespace)) continue;
-    checked += 1;
-    if ((event.sequence ?? 0) < namespaceDone.get(namespace)!) early.push(`  - ${step.urn} (namespace ${namespace})`);
-  }
-  if (early.length > 0) fail(`pulumi up started creating objects before their namespace existed (they do not depend on it):\n${early.join("\n")}`);
-  summary.push(`ordering: ${checked} objects in the stack's ${namespaceDone.size} namespaces, each created after its namespace`);
+  const ordering = namespaceOrdering(up.events);
+  if (ordering.early.length > 0) fail(`pulumi up started creating objects before their namespace existed (they do not depend on it):\n${ordering.early.map((u) => `  - ${u}`).join("\n")}`);
+  summary.push(`ordering: ${ordering.checked} objects in the stack's ${ordering.namespaces} namespaces, each created after its namespace`);
 }
 
 /** Every Kiosk pod is scheduled, on the nodes the stack's placement allows (never the tainted GPU node here). */
