@@ -188,16 +188,22 @@ describe("the aws stack's cloud layer", () => {
       });
     });
 
-    it("rests the GPU group at zero on the NVIDIA AMI, tainted, labelled for the platform's selector", () => {
+    it("rests the GPU group at zero on the NVIDIA AMI, spot by default, tainted, labelled for the platform's selector", async () => {
       const gpu = nodeGroup(graph, "gpu");
       expect(gpu.inputs).toMatchObject({
         amiType: "AL2023_x86_64_NVIDIA",
         instanceTypes: ["g4dn.xlarge"],
-        capacityType: "ON_DEMAND",
+        capacityType: "SPOT",
         scalingConfig: { minSize: 0, maxSize: 4, desiredSize: 0 },
         taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }],
       });
       expect(gpu.inputs.labels["kiosk.deepcell.org/pool"]).toBe("gpu");
+      const onDemand = await evaluateStack("aws", { "kiosk:gpuSpot": false });
+      expect(nodeGroup(onDemand, "gpu").inputs.capacityType).toBe("ON_DEMAND");
+    });
+
+    it("keeps consumers' requests to TF-Serving in their own zone where it can, since both groups span the zones", () => {
+      expect(graph.one("kubernetes:helm.sh/v3:Release", "kiosk-tf-serving").inputs.values.trafficDistribution).toBe("PreferClose");
     });
 
     it("follows the GPU config: instance type, AMI, bounds and spot", async () => {

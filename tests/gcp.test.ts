@@ -198,7 +198,8 @@ describe("the gcp stack's cloud layer", () => {
         { type: "nvidia-tesla-t4", count: 1, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } },
       ]);
       expect(gpu.inputs.nodeLocations).toEqual(["us-central1-a"]);
-      expect(gpu.inputs.nodeConfig.spot).toBe(false);
+      // Spot (preemptible) GPUs by default, as the Kiosk's published cost assumed.
+      expect(gpu.inputs.nodeConfig.spot).toBe(true);
     });
 
     it("follows the GPU config: type, machine, count, bounds and spot", async () => {
