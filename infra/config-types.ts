@@ -116,6 +116,8 @@ export interface KioskConfig {
   };
   /** Where TF-Serving's config writer finds the exported models (gs://... or s3://...). */
   readonly modelsBucket: string;
+  /** Which models TF-Serving loads: the consumers' pinned versions, or everything the writer finds. */
+  readonly tfServingModels: "pinned" | "all";
 
   readonly gpu: GpuPoolConfig;
   readonly consumerPool: NodePoolConfig;

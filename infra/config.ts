@@ -266,6 +266,7 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
       access: readBucketAccess(read, cloud),
     },
     modelsBucket,
+    tfServingModels: read.oneOf("tfServingModels", ["pinned", "all"] as const),
     gpu,
     consumerPool,
     systemPool,

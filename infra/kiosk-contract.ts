@@ -126,6 +126,25 @@ export function consumersOf(jobType: string): ConsumerSpec[] {
   return [consumer, { name: `${jobType}-zip-consumer`, queue: `${jobType}-zip`, env: { QUEUE: jobType, CONSUMER_TYPE: "zip" } }];
 }
 
+/** A model version a consumer asks TF-Serving for (its `*_MODEL` and `NEIGHBORHOOD_ENCODER` settings, `Name:version`). */
+export interface ServedModel {
+  readonly name: string;
+  readonly version: number;
+}
+
+/** Every model version the consumers of these job types ask for, each once, by name. */
+export function modelsUsedBy(jobTypes: readonly string[]): ServedModel[] {
+  const versions = new Map<string, Set<number>>();
+  for (const consumer of jobTypes.flatMap(consumersOf)) {
+    for (const [name, value] of Object.entries(consumer.env)) {
+      if (!/_MODEL$|^NEIGHBORHOOD_ENCODER$/.test(name)) continue;
+      const [model, version] = value.split(":");
+      versions.set(model, (versions.get(model) ?? new Set()).add(Number(version)));
+    }
+  }
+  return [...versions.entries()].sort(([a], [b]) => a.localeCompare(b)).flatMap(([name, set]) => [...set].sort((a, b) => a - b).map((version) => ({ name, version })));
+}
+
 /** Kept for the caliban check in the config: the queue caliban's frames go to. */
 export const calibanEnv = { SEGMENTATION_QUEUE: consumerTypeEnv.caliban.SEGMENTATION_QUEUE } as const;
 

@@ -91,9 +91,9 @@ describe("monitoring", () => {
     const tfServing = podTemplateOwners(objects).find((w) => w.name === "tf-serving")!;
     const env = envOf(tfServing.podSpec.containers.find((c: { name: string }) => c.name === "tf-serving"));
     expect(env.PROMETHEUS_MONITORING_ENABLED).toBe("true");
-    // The config writer writes the monitoring config, path included, that the server then serves.
-    const writerEnv = envOf(tfServing.podSpec.initContainers.find((c: { name: string }) => c.name === "config-writer"));
-    expect(monitors.find((m) => m.inputs.metadata.name === "tf-serving")!.inputs.spec.endpoints[0].path).toBe(writerEnv.PROMETHEUS_MONITORING_PATH);
+    // The monitoring config, path included, that the server serves is written by the program (pinned models).
+    const monitoringConfig = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "tf-serving-config")!.data["monitoring_config.txt"];
+    expect(monitoringConfig).toContain(`path: "${monitors.find((m) => m.inputs.metadata.name === "tf-serving")!.inputs.spec.endpoints[0].path}"`);
   });
 
   it("makes Prometheus pick up the Kiosk's monitors and rules", () => {

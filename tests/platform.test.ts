@@ -73,7 +73,7 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       expect(mainContainer("frontend").image).toBe("vanvalenlab/kiosk-frontend:0.11.3");
       expect(mainContainer("segmentation-consumer").image).toBe("vanvalenlab/kiosk-redis-consumer:0.17.2");
       expect(mainContainer("tf-serving").image).toBe("vanvalenlab/kiosk-tf-serving:0.6.0");
-      expect(workload("tf-serving").podSpec.initContainers[0].image).toBe("vanvalenlab/kiosk-tf-serving-config-writer:0.5.0");
+      expect(graph.one("kubernetes:helm.sh/v3:Release", "kiosk-tf-serving").inputs.values.configWriter.image).toEqual({ repository: "vanvalenlab/kiosk-tf-serving-config-writer", tag: "0.5.0" });
       expect(mainContainer("redis-janitor").image).toBe("vanvalenlab/kiosk-redis-janitor:0.9.0");
     });
 
@@ -175,7 +175,7 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       expect(envOf(janitor!.podSpec.containers[0]).QUEUES).toBe("mesmer,segmentation");
     });
 
-    it("configures TF-Serving's server and its config writer with exactly what each image reads (tables of facts)", () => {
+    it("configures TF-Serving's server and its config writer with exactly what each image reads (tables of facts)", async () => {
       const tf = workload("tf-serving");
       const identityEnv = new Set(["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"]);
       const own = (container: Record<string, unknown>) => Object.fromEntries(Object.entries(envOf(container)).filter(([name]) => !identityEnv.has(name)));
@@ -204,13 +204,36 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
         ["MAX_ENQUEUED_BATCHES", "512"], // --max-enqueued-batches (image default 128)
       ];
       expect(own(tf.podSpec.containers[0])).toEqual(Object.fromEntries(server));
-      expect(own(tf.podSpec.initContainers[0])).toEqual(Object.fromEntries(writer));
       const mounts = (c: { volumeMounts: { mountPath: string }[] }) => c.volumeMounts.map((m) => m.mountPath);
-      expect(mounts(tf.podSpec.initContainers[0])).toContain("/config");
       expect(mounts(tf.podSpec.containers[0])).toContain("/config");
+      // With kiosk:tfServingModels all, the config writer lists the bucket and writes the files instead.
+      const listing = podTemplateOwners(allObjects(renderGraph(await evaluateStack(stack, { "kiosk:tfServingModels": "all" })))).find((w) => w.name === "tf-serving")!;
+      expect(listing.podSpec.initContainers[0].image).toBe("vanvalenlab/kiosk-tf-serving-config-writer:0.5.0");
+      expect(own(listing.podSpec.initContainers[0])).toEqual(Object.fromEntries(writer));
+      expect(mounts(listing.podSpec.initContainers[0])).toContain("/config");
+      expect(listing.podSpec.volumes.find((v: { name: string }) => v.name === "config")).toEqual({ name: "config", emptyDir: {} });
       expect(tf.podSpec.containers[0].ports.map((p: { containerPort: number }) => p.containerPort).sort()).toEqual([8500, 8501]);
       expect(tf.podSpec.containers[0].readinessProbe.httpGet).toEqual({ path: "/monitoring/prometheus/metrics", port: "rest" });
       expect(tf.object.spec.replicas).toBe(0);
+    });
+
+    it("pins TF-Serving to exactly the model versions the consumers ask for, written by the program instead of a bucket listing", () => {
+      const tf = workload("tf-serving");
+      expect(tf.podSpec.initContainers ?? []).toEqual([]);
+      expect(tf.podSpec.volumes.find((v: { name: string }) => v.name === "config")).toEqual({ name: "config", configMap: { name: "tf-serving-config" } });
+      const files = find(kioskObjects, "ConfigMap", "tf-serving-config").data;
+      expect(Object.keys(files).sort()).toEqual(["batching_config.txt", "models.conf", "monitoring_config.txt"]);
+      // The consumers' model settings (see the consumer facts above), each Name:version.
+      const asked = ["NuclearSegmentation:75", "CytoplasmSegmentation:5", "MultiplexSegmentation:9", "NuclearTrackingInf:75", "NuclearTrackingNE:75", "SpotDetection:7"];
+      const served = [...files["models.conf"].matchAll(/name: "([^"]+)"\s+base_path: "([^"]+)"[\s\S]*?specific: \{ ([^}]*) \}/g)].flatMap((m) =>
+        [...m[3].matchAll(/versions: (\d+)/g)].map((v) => ({ model: `${m[1]}:${v[1]}`, basePath: m[2] })),
+      );
+      expect(served.map((s) => s.model).sort()).toEqual(asked.sort());
+      for (const { model, basePath } of served) expect(basePath).toBe(`gs://deepcell-models/models/${model.split(":")[0]}`);
+      expect(files["models.conf"]).not.toMatch(/all: \{\}/);
+      expect(files["batching_config.txt"]).toMatch(/max_batch_size \{\n value: 32\n\}[\s\S]*max_enqueued_batches \{\n value: 512\n\}[\s\S]*num_batch_threads \{\n value: \d+\n\}/);
+      expect(files["monitoring_config.txt"]).toBe('prometheus_config: {\n  enable: true,\n  path: "/monitoring/prometheus/metrics"\n}\n');
+      expect(tf.object.spec.template.metadata.annotations["checksum/config"]).toMatch(/^[0-9a-f]{64}$/);
     });
 
     // vanvalenlab/kiosk-redis-janitor@0.9.0:redis_janitor/janitors.py: _update_pods calls
@@ -379,7 +402,8 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
 
     it("gives every pod that uses the bucket a service account the cloud layer granted", () => {
       const granted = { frontend: "kiosk-frontend", consumer: "kiosk-consumer", tfServing: "kiosk-tf-serving" };
-      const bucketUsers = workloads().filter((w) => [...w.podSpec.containers, ...(w.podSpec.initContainers ?? [])].some((c: Record<string, unknown>) => envOf(c).STORAGE_BUCKET));
+      // TF-Serving reads the models bucket through the paths of its models.conf.
+      const bucketUsers = workloads().filter((w) => w.name === "tf-serving" || [...w.podSpec.containers, ...(w.podSpec.initContainers ?? [])].some((c: Record<string, unknown>) => envOf(c).STORAGE_BUCKET));
       // The frontend, TF-Serving and nine consumers (no spot-zip: nothing pushes to it).
       expect(bucketUsers.length).toBe(11);
       for (const w of bucketUsers) {

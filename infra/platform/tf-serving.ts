@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
-import { tfServingConfigWriterEnv, tfServingEnv, tfServingService } from "../kiosk-contract";
+import { modelsUsedBy, ServedModel, tfServingConfigWriterEnv, tfServingEnv, tfServingService } from "../kiosk-contract";
 import { CloudLayer } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
@@ -42,14 +42,15 @@ export class TfServing extends pulumi.ComponentResource {
           image: { repository: writerRepository, tag: writerTag },
           env: [...envList({ ...tfServingConfigWriterEnv, STORAGE_BUCKET: config.modelsBucket, ...cloud.cloudEnv.tfServing }), ...identity.env],
         },
+        ...(config.tfServingModels === "pinned" ? { configFiles: tfServingConfigFiles(config.modelsBucket, modelsUsedBy(config.jobTypes), cpuLimit(gpu !== undefined)) } : {}),
         initialReplicas: 0,
         grpcPort: tfServingService.grpcPort,
         restPort: tfServingService.restPort,
         metricsPath: tfServingService.metricsPath,
         env: [...envList({ ...tfServingEnv, ...cloud.cloudEnv.tfServing }), ...identity.env],
         resources: gpu
-          ? { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: "4", memory: "12Gi" } }
-          : { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: "2", memory: "8Gi" } },
+          ? { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: String(cpuLimit(true)), memory: "12Gi" } }
+          : { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: String(cpuLimit(false)), memory: "8Gi" } },
         gpus: this.gpusPerPod,
         // Topology-aware routing: with GPUs in several zones, a consumer's requests stay in its zone when they can.
         ...(gpu?.spansZones ? { trafficDistribution: "PreferClose" } : {}),
@@ -61,4 +62,45 @@ export class TfServing extends pulumi.ComponentResource {
     );
     this.registerOutputs({});
   }
+}
+
+/** TF-Serving's CPU limit: 4 next to a GPU, 2 when it serves on CPU. */
+function cpuLimit(onGpu: boolean): number {
+  return onGpu ? 4 : 2;
+}
+
+/**
+ * The three files TF-Serving reads (bin/serve.sh: --model_config_file, --batching_parameters_file,
+ * --monitoring_config_file), in the text formats the config writer writes them (kiosk-tf-serving@0.5.0
+ * writers/writers.py), except that each model is pinned to the versions the consumers ask for
+ * (`specific`) where the writer loads every version it finds (`all`). Batch threads: the writer takes the
+ * node's CPU count; the container's CPU limit is what TF-Serving can use.
+ */
+export function tfServingConfigFiles(modelsBucket: string, models: readonly ServedModel[], batchThreads: number): Record<string, string> {
+  const byName = new Map<string, number[]>();
+  for (const model of models) byName.set(model.name, [...(byName.get(model.name) ?? []), model.version]);
+  const configs = [...byName.entries()].map(
+    ([name, versions]) =>
+      [
+        "    config: {",
+        `        name: "${name}"`,
+        `        base_path: "${modelsBucket.replace(/\/$/, "")}/${tfServingConfigWriterEnv.MODEL_PREFIX}/${name}"`,
+        '        model_platform: "tensorflow"',
+        "        model_version_policy: {",
+        `            specific: { ${versions.map((v) => `versions: ${v}`).join(" ")} }`,
+        "        }",
+        "    }",
+      ].join("\n"),
+  );
+  const batching = tfServingConfigWriterEnv;
+  return {
+    "models.conf": `model_config_list: {\n${configs.join("\n")}\n}\n`,
+    "batching_config.txt": [
+      `max_batch_size {\n value: ${batching.MAX_BATCH_SIZE}\n}`,
+      `batch_timeout_micros {\n value: ${batching.BATCH_TIMEOUT_MICROS}\n}`,
+      `max_enqueued_batches {\n value: ${batching.MAX_ENQUEUED_BATCHES}\n}`,
+      `num_batch_threads {\n value: ${batchThreads}\n}`,
+    ].join("\n") + "\n",
+    "monitoring_config.txt": `prometheus_config: {\n  enable: true,\n  path: "${tfServingService.metricsPath}"\n}\n`,
+  };
 }
