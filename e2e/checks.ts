@@ -1,3 +1,4 @@
+import { helmReleaseType } from "../infra/upstream-charts";
 import { ObjectRef, refText } from "./kube-client";
 import { EngineEvent } from "./pulumi-cli";
 
@@ -35,7 +36,7 @@ export function namespaceOrdering(events: readonly EngineEvent[]): NamespaceOrde
   for (const event of events) {
     const step = event.resourcePreEvent?.metadata;
     if (!step || step.op !== "create" || step.type === "kubernetes:core/v1:Namespace") continue;
-    const namespace: string | undefined = step.type === "kubernetes:helm.sh/v3:Release" ? step.new?.inputs?.namespace : step.new?.inputs?.metadata?.namespace;
+    const namespace: string | undefined = step.type === helmReleaseType ? step.new?.inputs?.namespace : step.new?.inputs?.metadata?.namespace;
     if (!namespace || !namespaceDone.has(namespace)) continue;
     checked += 1;
     if ((event.sequence ?? 0) < namespaceDone.get(namespace)!) early.push(`${step.urn} (namespace ${namespace})`);

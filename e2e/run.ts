@@ -17,6 +17,7 @@ import { ControlPlane, FakeNode } from "./control-plane";
 import { allObjects, KubeClient, refText } from "./kube-client";
 import { CommandResult, plain, PulumiCli } from "./pulumi-cli";
 import { kioskNamespace } from "../infra/kiosk-contract";
+import { helmReleaseType } from "../infra/upstream-charts";
 import { changedSteps, E2eFailure, fail, leftovers, namespaceOrdering } from "./checks";
 import { e2eConfig, fakeNodes, kedaStandInCrds, prerequisites, projectFiles, stackName } from "./scenario";
 
@@ -78,8 +79,10 @@ async function main(): Promise<void> {
     for (const node of fakeNodes) await controlPlane.addNode(node);
     await controlPlane.waitForReadyNodes(fakeNodes.map((node) => node.name));
     for (const [apiPath, object] of prerequisites) await client.ensure(apiPath, object);
-    if (!chartSource) for (const crd of kedaStandInCrds) await client.ensure("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
-    await waitForCrds(client, chartSource ? [] : kedaStandInCrds.map((crd) => crd.metadata.name));
+    if (!chartSource) {
+      for (const crd of kedaStandInCrds) await client.ensure("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+      await waitForCrds(client, kedaStandInCrds.map((crd) => crd.metadata.name));
+    }
 
     const project = path.join(work, "project");
     copyProject(project);
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
     const up = expectSuccess(pulumi.run(["up", "--yes", "--skip-preview", "--stack", stackName]));
     summary.push(`up: ${JSON.stringify(up.changes)} (${up.seconds.toFixed(0)} s)`);
     if ((up.changes.create ?? 0) !== planned) fail(`pulumi up created ${up.changes.create ?? 0} resources; the preview planned ${planned}`);
-    const releases = up.operations.filter((o) => /[:$]kubernetes:helm\.sh\/v3:Release::/.test(o.urn)).map((o) => o.urn.split("::").pop() as string);
+    const releases = up.operations.filter((o) => o.urn.includes(`${helmReleaseType}::`)).map((o) => o.urn.split("::").pop() as string);
     if (releases.length === 0) fail("pulumi up installed no Helm release");
     summary.push(`Helm releases installed for real: ${releases.join(", ")}`);
     checkNamespaceOrdering(up, summary);

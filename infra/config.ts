@@ -18,7 +18,7 @@ import {
   NodePoolConfig,
 } from "./config-types";
 import { gpuCatalog } from "./gpu-catalog";
-import { calibanEnv, childQueuesOf, consumerTypes, kioskImages, portalJobTypes } from "./kiosk-contract";
+import { childQueuesOf, consumerTypes, kioskImages, offeredInPortal, portalJobTypes } from "./kiosk-contract";
 import { clusterAutoscalerImageTags } from "./upstream-charts";
 
 export * from "./config-types";
@@ -218,14 +218,14 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     if (!consumerTypes.includes(jobType)) {
       read.problem("jobTypes", `contains "${jobType}", which the consumer image has no consumer for; allowed values: ${consumerTypes.join(", ")}`);
     }
-    const missing = (childQueuesOf[jobType] ?? []).filter((queue) => !jobTypes.includes(queue));
-    if (jobType === "caliban" && missing.length > 0) {
-      read.problem("jobTypes", `has caliban without ${calibanEnv.SEGMENTATION_QUEUE}: caliban segments every frame through the ${calibanEnv.SEGMENTATION_QUEUE} queue, which nothing would drain`);
-    } else if (missing.length > 0) {
-      read.problem("jobTypes", `has ${jobType} without ${missing.join(", ")}: ${jobType} sends its parts to the ${missing.join(", ")} queue(s), which nothing would drain`);
+    const children = childQueuesOf[jobType];
+    const missing = (children?.queues ?? []).filter((queue) => !jobTypes.includes(queue));
+    if (children && missing.length > 0) {
+      const queues = `${missing.join(", ")} queue${missing.length > 1 ? "s" : ""}`;
+      read.problem("jobTypes", `has ${jobType} without ${missing.join(", ")}: ${jobType} ${children.sends} the ${queues}, which nothing would drain`);
     }
   }
-  if (jobTypes.length > 0 && !jobTypes.some((jobType) => (portalJobTypes as readonly string[]).includes(jobType))) {
+  if (jobTypes.length > 0 && !jobTypes.some(offeredInPortal)) {
     read.problem("jobTypes", `offers nothing in the portal: it has forms for ${portalJobTypes.join(", ")} only`);
   }
   if (new Set(jobTypes).size !== jobTypes.length) read.problem("jobTypes", `lists a job type twice: ${jobTypes.join(", ")}`);

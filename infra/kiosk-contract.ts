@@ -92,14 +92,18 @@ export const consumerTypes = Object.keys(consumerTypeEnv);
  */
 export const portalJobTypes = ["mesmer", "polaris", "segmentation", "caliban"] as const;
 
+export function offeredInPortal(jobType: string): boolean {
+  return (portalJobTypes as readonly string[]).includes(jobType);
+}
+
 /**
- * Queues a consumer pushes its per-frame or per-channel jobs to, which must therefore be drained:
- * caliban's SEGMENTATION_QUEUE (caliban_consumer.py), and polaris's hard-coded `spot`, `segmentation`
- * and `mesmer` (polaris_consumer.py).
+ * Queues a consumer pushes its per-frame or per-channel jobs to, which must therefore be drained, and
+ * what it sends there: caliban's SEGMENTATION_QUEUE (caliban_consumer.py), and polaris's hard-coded
+ * `spot`, `segmentation` and `mesmer` (polaris_consumer.py).
  */
-export const childQueuesOf: Readonly<Record<string, readonly string[]>> = {
-  caliban: ["segmentation"],
-  polaris: ["spot", "segmentation", "mesmer"],
+export const childQueuesOf: Readonly<Record<string, { readonly queues: readonly string[]; readonly sends: string }>> = {
+  caliban: { queues: [consumerTypeEnv.caliban.SEGMENTATION_QUEUE], sends: "segments every frame through" },
+  polaris: { queues: ["spot", "segmentation", "mesmer"], sends: "sends its parts to" },
 };
 
 /** A consumer Deployment: which queue it drains and the env that tells the image so. */
@@ -122,17 +126,17 @@ export function consumersOf(jobType: string): ConsumerSpec[] {
     queue: jobType,
     env: { QUEUE: jobType, CONSUMER_TYPE: jobType, ...tfConsumerEnv, TF_MAX_BATCH_SIZE: consumerMaxBatchSize(jobType), ...consumerTypeEnv[jobType] },
   };
-  if (!(portalJobTypes as readonly string[]).includes(jobType)) return [consumer];
+  if (!offeredInPortal(jobType)) return [consumer];
   return [consumer, { name: `${jobType}-zip-consumer`, queue: `${jobType}-zip`, env: { QUEUE: jobType, CONSUMER_TYPE: "zip" } }];
 }
 
-/** A model version a consumer asks TF-Serving for (its `*_MODEL` and `NEIGHBORHOOD_ENCODER` settings, `Name:version`). */
+/** A model and the versions of it the consumers ask TF-Serving for (their `*_MODEL` and `NEIGHBORHOOD_ENCODER` settings, `Name:version`). */
 export interface ServedModel {
   readonly name: string;
-  readonly version: number;
+  readonly versions: readonly number[];
 }
 
-/** Every model version the consumers of these job types ask for, each once, by name. */
+/** Every model the consumers of these job types ask for, by name, with its versions ascending. */
 export function modelsUsedBy(jobTypes: readonly string[]): ServedModel[] {
   const versions = new Map<string, Set<number>>();
   for (const consumer of jobTypes.flatMap(consumersOf)) {
@@ -142,11 +146,8 @@ export function modelsUsedBy(jobTypes: readonly string[]): ServedModel[] {
       versions.set(model, (versions.get(model) ?? new Set()).add(Number(version)));
     }
   }
-  return [...versions.entries()].sort(([a], [b]) => a.localeCompare(b)).flatMap(([name, set]) => [...set].sort((a, b) => a - b).map((version) => ({ name, version })));
+  return [...versions.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, set]) => ({ name, versions: [...set].sort((a, b) => a - b) }));
 }
-
-/** Kept for the caliban check in the config: the queue caliban's frames go to. */
-export const calibanEnv = { SEGMENTATION_QUEUE: consumerTypeEnv.caliban.SEGMENTATION_QUEUE } as const;
 
 /**
  * TF_MAX_BATCH_SIZE per consumer type, as the original ran them (image default 64): mesmer's models are

@@ -64,8 +64,6 @@ export interface BrokenReference {
   readonly field: string;
 }
 
-
-
 export function refOf(object: KubernetesObject): ObjectRef {
   return { kind: object.kind, namespace: clusterScopedKinds.has(object.kind) ? undefined : (object.metadata?.namespace ?? "default"), name: object.metadata?.name };
 }

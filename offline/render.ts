@@ -110,7 +110,6 @@ function ownChartFolder(chart: string): string | undefined {
   return fs.existsSync(path.join(folder, "Chart.yaml")) ? folder : undefined;
 }
 
-/** The unpacked source of upstream chart `chart` at `version` in `dir`; fails loudly when it is missing or another version. */
 export function renderGraph(graph: StackGraph, options: RenderOptions = {}): RenderedStack {
   const direct = graph.resources.filter(isDirectKubernetesObject).map(manifestOf).map(redactSecrets);
   const ownCharts: OwnChartRender[] = [];

@@ -3,10 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { BucketWorkload, bucketWorkloads } from "../kiosk-contract";
 import { BucketAccess, CloudLayer, ExtraEgress, IngressSpecifics, KioskSecret, Placement, WorkloadIdentity } from "../seam";
-import { LocalObjectStore } from "./object-store";
-
-/** Name of the Secret, in the Kiosk namespace, with the credentials of an existing store (kiosk:localS3Endpoint). */
-const existingObjectStoreSecret = "kiosk-object-store";
+import { LocalObjectStore, s3StoreAccess } from "./object-store";
 
 function endpointPort(endpoint: string): number {
   const url = new URL(endpoint);
@@ -36,7 +33,6 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly readiness: pulumi.Resource[];
   readonly kioskSecrets: readonly KioskSecret[];
   readonly extraEgress: readonly ExtraEgress[];
-  private readonly kioskEnv: k8s.types.input.core.v1.EnvVar[];
 
   constructor(name: string, args: LocalCloudArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:local:LocalCloud", name, {}, opts);
@@ -48,15 +44,14 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
     this.storageClassName = config.local?.storageClass;
     const bucketName = config.bucket.name ?? `kiosk-${config.stack}`;
     const existing = config.local?.existingObjectStore;
+    let env: k8s.types.input.core.v1.EnvVar[];
     if (existing) {
       // The lab's own store: the bucket and a user limited to it are theirs to make (see the README).
+      const access = s3StoreAccess(existing.endpoint, existing.accessKeyId, existing.secretAccessKey);
       this.readiness = [];
-      this.kioskSecrets = [{ name: existingObjectStoreSecret, stringData: { AWS_ACCESS_KEY_ID: existing.accessKeyId, AWS_SECRET_ACCESS_KEY: existing.secretAccessKey } }];
+      this.kioskSecrets = [access.secret];
       this.extraEgress = [{ ports: [endpointPort(existing.endpoint)] }];
-      this.kioskEnv = [
-        ...["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: existingObjectStoreSecret, key } } })),
-        { name: "AWS_ENDPOINT_URL_S3", value: existing.endpoint },
-      ];
+      env = access.env;
     } else {
       const store = new LocalObjectStore(
         `${name}-object-store`,
@@ -66,9 +61,8 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
       this.readiness = store.ready;
       this.kioskSecrets = [store.kioskSecret];
       this.extraEgress = [{ namespace: store.namespace, ports: [store.port] }];
-      this.kioskEnv = store.kioskEnv;
+      env = store.kioskEnv;
     }
-    const env = this.kioskEnv;
     this.bucket = {
       name: pulumi.output(bucketName),
       url: pulumi.output(`s3://${bucketName}`),

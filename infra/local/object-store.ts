@@ -18,6 +18,24 @@ const port = 9000;
 /** Name of the Secret, in the Kiosk namespace, holding the Kiosk's own object-store credentials. */
 const kioskCredentialsSecret = "kiosk-object-store";
 
+/** What the Kiosk's pods get to reach an S3-compatible store: a Secret with their keys, and the env that reads it. */
+export function s3StoreAccess(
+  endpoint: string,
+  accessKeyId: pulumi.Input<string>,
+  secretAccessKey: pulumi.Input<string>,
+): { readonly secret: KioskSecret; readonly env: k8s.types.input.core.v1.EnvVar[] } {
+  const fromSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: kioskCredentialsSecret, key } } });
+  return {
+    secret: { name: kioskCredentialsSecret, stringData: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } },
+    env: [
+      fromSecret("AWS_ACCESS_KEY_ID"),
+      fromSecret("AWS_SECRET_ACCESS_KEY"),
+      // AWS SDKs from 2023 on read the endpoint from here; see the README for the published images.
+      { name: "AWS_ENDPOINT_URL_S3", value: endpoint },
+    ],
+  };
+}
+
 /**
  * An S3-compatible store (MinIO) standing in for the cloud bucket on a local cluster. The Kiosk's
  * pods get a user limited to the one bucket, never the root credentials; both are random and secret.
@@ -170,14 +188,9 @@ export class LocalObjectStore extends pulumi.ComponentResource {
       { ...inNamespace, dependsOn: [service] },
     );
 
-    this.kioskSecret = { name: kioskCredentialsSecret, stringData: { AWS_ACCESS_KEY_ID: kioskUser, AWS_SECRET_ACCESS_KEY: kioskPassword.result } };
-    const fromKioskSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: kioskCredentialsSecret, key } } });
-    this.kioskEnv = [
-      fromKioskSecret("AWS_ACCESS_KEY_ID"),
-      fromKioskSecret("AWS_SECRET_ACCESS_KEY"),
-      // AWS SDKs from 2023 on read the endpoint from here; see the README for the published images.
-      { name: "AWS_ENDPOINT_URL_S3", value: this.endpoint },
-    ];
+    const access = s3StoreAccess(this.endpoint, kioskUser, kioskPassword.result);
+    this.kioskSecret = access.secret;
+    this.kioskEnv = access.env;
     this.ready = [bucketSetup];
     this.registerOutputs({ endpoint: this.endpoint });
   }

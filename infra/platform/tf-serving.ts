@@ -77,10 +77,8 @@ function cpuLimit(onGpu: boolean): number {
  * node's CPU count; the container's CPU limit is what TF-Serving can use.
  */
 export function tfServingConfigFiles(modelsBucket: string, models: readonly ServedModel[], batchThreads: number): Record<string, string> {
-  const byName = new Map<string, number[]>();
-  for (const model of models) byName.set(model.name, [...(byName.get(model.name) ?? []), model.version]);
-  const configs = [...byName.entries()].map(
-    ([name, versions]) =>
+  const configs = models.map(
+    ({ name, versions }) =>
       [
         "    config: {",
         `        name: "${name}"`,
