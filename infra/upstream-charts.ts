@@ -71,7 +71,8 @@ export const hookJobResources = { requests: { cpu: "10m", memory: "32Mi" }, limi
 /** Third-party images our own charts and objects run, pinned like the charts. */
 export const upstreamImages = {
   valkey: { repository: "valkey/valkey", tag: "8.1.4-alpine" },
-  redisExporter: { repository: "oliver006/redis_exporter", tag: "v1.88.0" },
+  // The alpine build: the chart copies its static binary out with cp (charts/redis/templates/exporter.yaml).
+  redisExporter: { repository: "oliver006/redis_exporter", tag: "v1.88.0-alpine" },
   // Stand-in for the bucket on the local stack only.
   minio: { repository: "minio/minio", tag: "RELEASE.2025-09-07T16-13-09Z" },
   minioClient: { repository: "minio/mc", tag: "RELEASE.2025-08-13T08-35-41Z" },

@@ -450,9 +450,13 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       expect(set.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${graph.config.redisStorageGi}Gi`);
       expect(set.spec.persistentVolumeClaimRetentionPolicy.whenDeleted).toBe("Delete");
       expect(set.spec.template.spec.affinity.podAntiAffinity).toBeDefined();
-      expect(find(kioskObjects, "ConfigMap", "redis-scripts").data["configure.sh"]).toMatch(/appendonly yes/);
+      const startScript = find(kioskObjects, "ConfigMap", "redis-scripts").data["redis-start.sh"];
+      expect(startScript).toMatch(/appendonly yes/);
+      expect(startScript).toMatch(/appendfsync always/);
+      expect(startScript).toMatch(/maxmemory-policy noeviction/);
       expect(find(kioskObjects, "PodDisruptionBudget", "redis").spec.maxUnavailable).toBe(1);
-      expect(find(kioskObjects, "Service", "redis").spec.ports.map((p: { port: number }) => p.port)).toEqual([6379, 26379]);
+      // Sentinel only: every Kiosk client asks it for the master (see the env tables above).
+      expect(find(kioskObjects, "Service", "redis").spec.ports.map((p: { port: number }) => p.port)).toEqual([26379]);
     });
 
     const endpoint = (namespace: string, labels: Record<string, string>) => ({ namespace, labels });

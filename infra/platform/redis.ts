@@ -27,6 +27,9 @@ export class Redis extends pulumi.ComponentResource {
       replicas: redisService.replicas,
       masterSet: redisService.sentinelMasterSet,
       quorum: Math.floor(redisService.replicas / 2) + 1,
+      // A lone member has no replica to wait for; in a set, a master that lost its replicas stops taking writes.
+      minReplicasToWrite: redisService.replicas > 1 ? 1 : 0,
+      minReplicasMaxLagSeconds: 5,
       persistence: { size: `${args.storageGi}Gi`, storageClassName: args.storageClassName ?? "" },
       resources: {
         redis: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
