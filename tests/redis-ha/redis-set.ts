@@ -161,10 +161,14 @@ export class Member {
   }
 
   /** Runs a probe of the StatefulSet's container as the kubelet would: exit code 0 passes. */
-  probe(container: "redis" | "sentinel", kind: "readinessProbe" | "livenessProbe"): boolean {
+  probe(container: "redis" | "sentinel", kind: "readinessProbe" | "livenessProbe"): Promise<boolean> {
     const c = this.container(container);
     const [cmd, ...args] = this.argv(c[kind].exec.command);
-    return spawnSync(cmd, args, { env: this.env(c), timeout: 5000 }).status === 0;
+    return new Promise((resolve) => {
+      const child = spawn(cmd, args, { env: this.env(c), stdio: "ignore" });
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.on("exit", (code) => { clearTimeout(timer); resolve(code === 0); });
+    });
   }
 
   role(): string {
@@ -217,14 +221,14 @@ export class RedisSet {
   }
 
   /** One master, every other running member its replica with a live link, every Sentinel agreeing and able to promote a replica. */
-  async settled(timeoutMs = 40000, running = this.members): Promise<Member> {
+  async settled(timeoutMs = 40000, running = this.members, failoverReady = true): Promise<Member> {
     return until("one master with linked replicas, named by every Sentinel", () => {
       const masters = running.filter((m) => m.role() === "master");
       if (masters.length !== 1) return undefined;
       const master = masters[0];
       const linked = running.filter((m) => m !== master).every((m) => infoField(m.address, "replication", "master_host") === master.host && infoField(m.address, "replication", "master_link_status") === "up");
       const said = this.sentinelsSay();
-      return linked && said.size === 1 && said.has(master.host) && this.promotable(master, running) ? master : undefined;
+      return linked && said.size === 1 && said.has(master.host) && (!failoverReady || this.promotable(master, running)) ? master : undefined;
     }, timeoutMs);
   }
 
