@@ -31,10 +31,6 @@ export function queuesOf(jobTypes: readonly string[]): string[] {
   return jobTypes.flatMap((jobType) => [jobType, `${jobType}-zip`]);
 }
 
-/** Key prefix a consumer uses while it works on a job of `queue` (`processing-<queue>:<HOSTNAME>`). */
-export function processingKeyPattern(queue: string): string {
-  return `processing-${queue}:*`;
-}
 
 /** Redis as every Kiosk client reaches it: through Sentinel. */
 export const redisClientEnv = {

@@ -152,9 +152,9 @@ describe("monitoring", () => {
 
     it("asks for queue depth of exactly the queues the Redis exporter checks, and node labels kube-state-metrics is allowed to export", () => {
       const redisValues = graph.ofType(chartType).find((c) => c.inputs.chart === "charts/redis")!.inputs.values;
-      const checked: string[] = redisValues.exporter.checkSingleKeys.map((k: string) => k.replace(/^db\d+=/, ""));
+      const checked: string[] = redisValues.exporter.queues;
       const queueExpr = dashboardOf(graph).dashboard.panels.find((p: { title: string }) => p.title === "Jobs waiting per queue").targets[0].expr;
-      const queried = /key=~"([^"]+)"/.exec(queueExpr)![1].split("|");
+      const queried = /key=~"waiting:\(([^)"]+)\)"/.exec(queueExpr)![1].split("|");
       expect(queried.sort()).toEqual(checked.sort());
       expect(chart(graph, "kube-prometheus-stack").inputs.values["kube-state-metrics"].metricLabelsAllowlist).toEqual(["nodes=[kiosk.deepcell.org/pool]"]);
     });
@@ -177,7 +177,7 @@ describe("monitoring", () => {
       const byName = Object.fromEntries(rules().map((r: { alert: string }) => [r.alert, r]));
       expect(Object.keys(byName).sort()).toEqual(["KioskGpuNodesIdle", "KioskJobsWaitingWithoutTfServing", "KioskRedisDown"]);
       expect(byName.KioskJobsWaitingWithoutTfServing.for).toBe("10m");
-      expect(byName.KioskJobsWaitingWithoutTfServing.expr).toContain("redis_key_size");
+      expect(byName.KioskJobsWaitingWithoutTfServing.expr).toContain(`redis_script_values{key="waiting"}`);
       expect(byName.KioskJobsWaitingWithoutTfServing.expr).toContain('deployment="tf-serving"');
       expect(byName.KioskGpuNodesIdle.expr).toContain('label_kiosk_deepcell_org_pool="gpu"');
       expect(byName.KioskRedisDown.expr).toContain("redis_up");

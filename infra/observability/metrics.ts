@@ -1,4 +1,5 @@
 import { kioskNamespace, tfServingService } from "../kiosk-contract";
+import { jobCounts, jobCountSeries } from "../platform/redis";
 
 /**
  * The metrics the Kiosk's dashboard and alerts use, by the exporter that publishes them (names as in
@@ -7,7 +8,8 @@ import { kioskNamespace, tfServingService } from "../kiosk-contract";
  * and only from exporters the stack installs.
  */
 export const exportedMetrics = {
-  redisExporter: ["redis_up", "redis_key_size", "redis_keys_count", "redis_commands_total"],
+  // redis_script_values: what charts/redis's count-jobs.lua returns (exporter.go "script_values", labels key and filename).
+  redisExporter: ["redis_up", jobCounts.metric, "redis_commands_total"],
   dcgmExporter: ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE"],
   kubeStateMetrics: ["kube_deployment_status_replicas", "kube_deployment_status_replicas_available", "kube_node_labels"],
   tfServing: [":tensorflow:serving:request_count", ":tensorflow:serving:request_latency_bucket"],
@@ -24,9 +26,10 @@ export function kioskQueries(queues: readonly string[]) {
   const deployment = (name: string) => `namespace="${kioskNamespace}",deployment="${name}"`;
   const tfServingAvailable = `kube_deployment_status_replicas_available{${deployment(tfServingService.name)}}`;
   return {
-    queueDepth: `sum by (key) (redis_key_size{key=~"${queueKeys}"})`,
-    totalQueued: `sum(redis_key_size{key=~"${queueKeys}"})`,
-    inFlight: `sum(redis_keys_count{key=~"processing-.*"})`,
+    queueDepth: `sum by (key) (${jobCounts.metric}{key=~"${jobCounts.waiting(`(${queueKeys})`)}"})`,
+    totalQueued: `sum(${jobCountSeries(jobCounts.allWaiting)})`,
+    // The exporter's own total: summing the per-queue counts with it counted every job twice.
+    inFlight: `sum(${jobCountSeries(jobCounts.allInFlight)})`,
     jobsSubmittedPerMinute: `sum(rate(redis_commands_total{cmd="lpush"}[5m])) * 60`,
     tfServingReplicas: `sum(${tfServingAvailable})`,
     /** True (a sample) when no TF-Serving replica is available, including before kube-state-metrics has seen the Deployment. */

@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ConsumerSpec, kioskNamespace, metricsEndpoints, processingKeyPattern, redisService } from "../kiosk-contract";
+import { ConsumerSpec, kioskNamespace, metricsEndpoints, redisService } from "../kiosk-contract";
 import { platformNamespaces } from "./namespaces";
 import { ChartSource, controlPlaneCallbackPorts, upstreamChart } from "../upstream-charts";
 import { platformNamespace } from "./kubernetes";
-import { allInFlightPattern } from "./redis";
+import { jobCounts, jobCountSeries } from "./redis";
 
 export interface WorkloadAutoscalingArgs {
   readonly queues: readonly string[];
@@ -59,15 +59,15 @@ export function queueDepthTrigger(queue: string, perReplica: number) {
   };
 }
 
-/** Active while any key matches `pattern` (jobs a consumer has taken and not finished). */
-export function inFlightTrigger(name: string, pattern: string, perReplica: number) {
+/** Active while the exporter's count `countKey` is above zero (jobs a consumer has taken and not finished). */
+export function inFlightTrigger(name: string, countKey: string, perReplica: number) {
   return {
     type: "metrics-api",
     name: `in-flight-${name}`,
     metadata: {
       url: exporterUrl,
       format: "prometheus",
-      valueLocation: `redis_keys_count{key="${pattern}"}`,
+      valueLocation: jobCountSeries(countKey),
       targetValue: String(perReplica),
       activationTargetValue: "0",
     },
@@ -129,7 +129,7 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
       advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 120 }] } } } },
       triggers: [
         ...args.queues.map((queue) => queueDepthTrigger(queue, tf.queuedJobsPerReplica)),
-        inFlightTrigger("all", allInFlightPattern, tf.inFlightJobsPerReplica),
+        inFlightTrigger("all", jobCounts.allInFlight, tf.inFlightJobsPerReplica),
       ],
     });
 
@@ -144,7 +144,7 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
         maxReplicaCount: perTfServing * args.tfServing.maxReplicas,
         triggers: [
           queueDepthTrigger(consumer.queue, c.queuedJobsPerReplica),
-          inFlightTrigger(consumer.queue, processingKeyPattern(consumer.queue), c.inFlightJobsPerReplica),
+          inFlightTrigger(consumer.queue, jobCounts.inFlight(consumer.queue), c.inFlightJobsPerReplica),
         ],
       });
     }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { processingKeyPattern, redisService } from "../kiosk-contract";
+import { redisService } from "../kiosk-contract";
 import { upstreamImages } from "../upstream-charts";
 import { ownChart } from "./kubernetes";
 
@@ -10,8 +10,23 @@ export interface RedisArgs {
   readonly storageClassName?: string;
 }
 
-/** Every job in flight, whatever its queue: what keeps TF-Serving up. */
-export const allInFlightPattern = "processing-*";
+/**
+ * What the exporter publishes from charts/redis's count-jobs.lua: one gauge, redis_script_values, with
+ * a `key` per count. Waiting = the queue's list; in flight = processing-<queue>:<consumer> lists.
+ */
+export const jobCounts = {
+  metric: "redis_script_values",
+  waiting: (queue: string) => `waiting:${queue}`,
+  inFlight: (queue: string) => `in_flight:${queue}`,
+  allWaiting: "waiting",
+  /** Every job in flight, whatever its queue: what keeps TF-Serving up. */
+  allInFlight: "in_flight",
+} as const;
+
+/** The series of one count, as KEDA's metrics-api trigger and PromQL select it. */
+export function jobCountSeries(key: string): string {
+  return `${jobCounts.metric}{key="${key}"}`;
+}
 
 /**
  * The Kiosk's queue: Valkey (the maintained, BSD-licensed Redis) with Sentinel, from our own chart,
@@ -37,8 +52,7 @@ export class Redis extends pulumi.ComponentResource {
       },
       exporter: {
         image: upstreamImages.redisExporter,
-        checkSingleKeys: [...args.queues],
-        countKeys: [...args.queues.map(processingKeyPattern), allInFlightPattern],
+        queues: [...args.queues],
         resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
       },
     };

@@ -3,7 +3,9 @@
  * how long writes are unavailable. Run with `npm run test:redis` (tests/redis-ha/run.sh).
  */
 import * as net from "net";
-import { cli, infoField, Member, RedisSet, requireBinaries, sleep, until } from "./redis-set";
+import { allQueues, cli, infoField, Member, RedisSet, requireBinaries, sleep, until } from "./redis-set";
+import { inFlightTrigger } from "../../infra/platform/autoscaling";
+import { jobCounts } from "../../infra/platform/redis";
 import { lostJobs, queue, Writer } from "./writer";
 
 const measured: { scenario: string; acknowledged: number; refused: number; lost: number; unavailableMs?: number }[] = [];
@@ -192,20 +194,60 @@ describe("a full restart", () => {
   });
 });
 
+/**
+ * The value KEDA's metrics-api trigger reads at `valueLocation` from a Prometheus text page: the first
+ * series of that name whose labels include every label of the selector (kedacore/keda@v2.20.2
+ * pkg/scalers/metrics_api_scaler.go getValueFromPrometheusResponse).
+ */
+function valueAt(page: string, valueLocation: string): number | undefined {
+  const [, name, selector] = /^([^{]+)\{(.*)\}$/.exec(valueLocation)!;
+  const wanted = [...selector.matchAll(/(\w+)="([^"]*)"/g)].map((m) => `${m[1]}="${m[2]}"`);
+  for (const line of page.split("\n")) {
+    const m = /^([^{\s]+)\{(.*)\} (\S+)$/.exec(line);
+    if (m && m[1] === name && wanted.every((label) => m[2].split(",").includes(label))) return Number(m[3]);
+  }
+  return undefined;
+}
+
+async function scrape(port: number): Promise<string> {
+  try { return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(); } catch { return ""; }
+}
+
 describe("the exporter", () => {
+  it("publishes each queue's waiting and in-flight jobs, 0 included, where the ScaledObjects read them", async () => {
+    startAll();
+    const master = await set.settled(40000, set.members, false);
+    const waiting: Record<string, number> = { segmentation: 3, "mesmer-zip": 1 };
+    const inFlight: Record<string, number> = { segmentation: 2, "caliban": 1 };
+    for (const [queue, n] of Object.entries(waiting)) cli(master.address, 6379, "rpush", queue, ...Array.from({ length: n }, (_, i) => `job-${i}`));
+    for (const [queue, n] of Object.entries(inFlight)) for (let i = 0; i < n; i++) cli(master.address, 6379, "lpush", `processing-${queue}:${queue}-consumer-pod-${i}`, `job-${i}`);
+    for (let i = 0; i < 50; i++) cli(master.address, 6379, "hset", `segmentation:done-${i}.png:abc${i}`, "status", "done");
+    const port = 19122;
+    set.startExporter("prometheus-redis-exporter", port);
+    const page = await (async () => {
+      for (let i = 0; i < 50; i++) { const text = await scrape(port); if (text.includes("redis_script_values")) return text; await sleep(200); }
+      return "";
+    })();
+    for (const queue of allQueues) {
+      expect({ queue, waiting: valueAt(page, `redis_script_values{key="${jobCounts.waiting(queue)}"}`) }).toEqual({ queue, waiting: waiting[queue] ?? 0 });
+      const trigger = inFlightTrigger(queue, jobCounts.inFlight(queue), 1);
+      expect({ queue, inFlight: valueAt(page, trigger.metadata.valueLocation) }).toEqual({ queue, inFlight: inFlight[queue] ?? 0 });
+    }
+    expect(valueAt(page, inFlightTrigger("all", jobCounts.allInFlight, 1).metadata.valueLocation)).toBe(3);
+    expect(valueAt(page, `redis_script_values{key="${jobCounts.allWaiting}"}`)).toBe(4);
+  });
+
+
   it("reads the master the Sentinels name, and follows it through a failover", async () => {
     startAll();
     const first = await set.settled();
     cli(first.address, 6379, "lpush", queue, "a", "b", "c");
     const port = 19121;
     set.startExporter("prometheus-redis-exporter", port);
-    const scrape = async () => {
-      try { return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(); } catch { return ""; }
-    };
     const readsMaster = async (master: Member) => {
       for (let i = 0; i < 100; i++) {
-        const text = await scrape();
-        if (new RegExp(`redis_instance_info\\{[^}]*role="master"`).test(text) && /redis_key_size\{db="db0",key="segmentation"\} 3/.test(text)
+        const text = await scrape(port);
+        if (new RegExp(`redis_instance_info\\{[^}]*role="master"`).test(text) && valueAt(text, 'redis_script_values{key="waiting:segmentation"}') === 3
           && new RegExp(`redis_connected_slaves 2`).test(text) && master.role() === "master") return true;
         await sleep(300);
       }

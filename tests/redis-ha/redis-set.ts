@@ -11,7 +11,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { helmTemplate } from "../../offline/helm";
-import { redisService } from "../../infra/kiosk-contract";
+import { consumerTypes, queuesOf, redisService } from "../../infra/kiosk-contract";
+
+/** Every queue a stack can have: each consumer type and its -zip twin. */
+export const allQueues = queuesOf(consumerTypes);
 
 export const namespace = "kiosk";
 const projectRoot = path.join(__dirname, "..", "..");
@@ -21,7 +24,7 @@ type Container = { name: string; command: string[]; env?: { name: string; value?
 
 /** The chart as the program installs it (the values infra/platform/redis.ts passes, minus images and sizes). */
 export function renderedChart() {
-  const values = { replicas: redisService.replicas, masterSet: redisService.sentinelMasterSet, quorum: Math.floor(redisService.replicas / 2) + 1, minReplicasToWrite: 1, minReplicasMaxLagSeconds: 5, exporter: { checkSingleKeys: ["segmentation"] } };
+  const values = { replicas: redisService.replicas, masterSet: redisService.sentinelMasterSet, quorum: Math.floor(redisService.replicas / 2) + 1, minReplicasToWrite: 1, minReplicasMaxLagSeconds: 5, exporter: { queues: allQueues } };
   const objects = helmTemplate(path.join(projectRoot, "charts", "redis"), values, "redis", namespace);
   const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
   const set = find("StatefulSet", "redis");
@@ -239,7 +242,7 @@ export class RedisSet {
   startExporter(binary: string, port: number): void {
     const c = this.chart.exporter;
     const env: Record<string, string> = { PATH: process.env.PATH ?? "" };
-    for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+    for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value.replace(/^\/scripts\//, `${this.scriptsDir}/`);
     const [cmd, ...args] = c.command.map((a) => a.replace(/^\/scripts\//, `${this.scriptsDir}/`));
     this.exporterProcess = spawn(cmd, args, {
       env: { ...env, REDIS_CLI: "redis-cli", EXPORTER: binary, SENTINEL_HOST: this.members[0].host, REDIS_EXPORTER_WEB_LISTEN_ADDRESS: `127.0.0.1:${port}` },
