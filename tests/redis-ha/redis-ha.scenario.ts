@@ -47,6 +47,13 @@ async function writeFor(ms: number): Promise<void> {
   await sleep(ms);
 }
 
+/** Jobs have been submitted for 2 s to a settled set; the disruption starts now (`at`). */
+async function disruptionUnderWrites(): Promise<{ w: Writer; master: Member; at: number }> {
+  const w = startWriter();
+  await writeFor(2000);
+  return { w, master: set.master()!, at: Date.now() };
+}
+
 describe("first start", () => {
   const permutations = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
   it.each([
@@ -70,10 +77,7 @@ describe("a running set", () => {
   });
 
   it("keeps every acknowledged job when the master's server crashes and restarts at once", async () => {
-    const w = startWriter();
-    await writeFor(2000);
-    const master = set.master()!;
-    const at = Date.now();
+    const { w, master, at } = await disruptionUnderWrites();
     master.killContainer("redis");
     master.startContainer("redis");
     await writeFor(8000);
@@ -81,10 +85,7 @@ describe("a running set", () => {
   });
 
   it("fails over when the master's pod is lost, and the old master rejoins as a replica", async () => {
-    const w = startWriter();
-    await writeFor(2000);
-    const master = set.master()!;
-    const at = Date.now();
+    const { w, master, at } = await disruptionUnderWrites();
     master.killPod();
     await until("a new master", () => set.members.find((m) => m !== master && m.role() === "master"), 20000);
     await writeFor(3000);
@@ -95,10 +96,7 @@ describe("a running set", () => {
   });
 
   it("keeps every acknowledged job through a crash-looping master", async () => {
-    const w = startWriter();
-    await writeFor(2000);
-    const master = set.master()!;
-    const at = Date.now();
+    const { w, master, at } = await disruptionUnderWrites();
     for (let crash = 0; crash < 4; crash++) {
       master.killContainer("redis");
       await sleep(1500);
@@ -110,10 +108,7 @@ describe("a running set", () => {
   });
 
   it("hands over without losing a write when the master's pod is deleted (planned failover)", async () => {
-    const w = startWriter();
-    await writeFor(2000);
-    const master = set.master()!;
-    const at = Date.now();
+    const { w, master, at } = await disruptionUnderWrites();
     await master.deletePod();
     await until("no Sentinel naming the stopped master", () => !set.sentinelsSay().has(master.host), 10000);
     master.startPod();
