@@ -6,6 +6,7 @@ import * as net from "net";
 import { allQueues, cli, infoField, Member, RedisSet, requireBinaries, sleep, until } from "./redis-set";
 import { inFlightTrigger } from "../../infra/platform/autoscaling";
 import { jobCounts } from "../../infra/platform/redis";
+import { kioskQueries } from "../../infra/observability/metrics";
 import { lostJobs, queue, Writer } from "./writer";
 
 const measured: { scenario: string; acknowledged: number; refused: number; lost: number; unavailableMs?: number }[] = [];
@@ -195,13 +196,26 @@ describe("a full restart", () => {
  * pkg/scalers/metrics_api_scaler.go getValueFromPrometheusResponse).
  */
 function valueAt(page: string, valueLocation: string): number | undefined {
-  const [, name, selector] = /^([^{]+)\{(.*)\}$/.exec(valueLocation)!;
-  const wanted = [...selector.matchAll(/(\w+)="([^"]*)"/g)].map((m) => `${m[1]}="${m[2]}"`);
+  return seriesMatching(page, valueLocation)[0];
+}
+
+/** Every sample of a Prometheus text page that a PromQL selector (`name{label="v",label=~"re"}`) selects. */
+function seriesMatching(page: string, selector: string): number[] {
+  const [, name, inside] = /^([^{]+)(?:\{(.*)\})?$/.exec(selector)!;
+  const matchers = [...(inside ?? "").matchAll(/(\w+)(=~|=)"([^"]*)"/g)].map(([, label, op, value]) => ({ label, test: (v: string) => (op === "=" ? v === value : new RegExp(`^(?:${value})$`).test(v)) }));
+  const values: number[] = [];
   for (const line of page.split("\n")) {
-    const m = /^([^{\s]+)\{(.*)\} (\S+)$/.exec(line);
-    if (m && m[1] === name && wanted.every((label) => m[2].split(",").includes(label))) return Number(m[3]);
+    const m = /^([^{\s]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map(([, k, v]) => [k, v]));
+    if (matchers.every((x) => labels[x.label] !== undefined && x.test(labels[x.label]))) values.push(Number(m[3]));
   }
-  return undefined;
+  return values;
+}
+
+/** The selector a dashboard query aggregates (`sum(...)`, `sum by (key) (...)`, `max(...)`). */
+function selectorOf(query: string): string {
+  return /\(([a-z_:]+(?:\{[^}]*\})?)\)\s*$/.exec(query)![1];
 }
 
 async function scrape(port: number): Promise<string> {
@@ -230,6 +244,15 @@ describe("the exporter", () => {
     }
     expect(valueAt(page, inFlightTrigger("all", jobCounts.allInFlight, 1).metadata.valueLocation)).toBe(3);
     expect(valueAt(page, `redis_script_values{key="${jobCounts.allWaiting}"}`)).toBe(4);
+    // The dashboard's and alerts' selectors, evaluated on the real page.
+    const queries = kioskQueries(allQueues);
+    const sum = (query: string) => seriesMatching(page, selectorOf(query)).reduce((a, b) => a + b, 0);
+    expect(seriesMatching(page, selectorOf(queries.queueDepth)).length).toBe(allQueues.length);
+    expect(sum(queries.queueDepth)).toBe(4);
+    expect(sum(queries.totalQueued)).toBe(4);
+    expect(sum(queries.inFlight)).toBe(3);
+    expect(seriesMatching(page, selectorOf(queries.redisUp))).toEqual([1]);
+    expect(seriesMatching(page, 'redis_commands_total{cmd="lpush"}')[0]).toBeGreaterThan(0);
   });
 
 
