@@ -166,6 +166,28 @@ export const tfServingEnv = {
 } as const;
 
 /**
+ * tensorflow_model_server's flags, built from tfServingEnv as the image's entrypoint builds them
+ * (kiosk-tf-serving@0.6.0:bin/serve.sh), plus --num_load_threads, which that entrypoint never passes:
+ * without it TF-Serving 2.8 loads model versions one at a time (tensorflow/serving@2.8.0
+ * tensorflow_serving/model_servers/main.cc "num_load_threads"; server.h default 0 = serial). Kubernetes
+ * expands $(VAR) from the container's env. serve.sh also passes --grpc_channel_arguments and
+ * --tensorflow_session_parallelism from image defaults that equal TF-Serving's own ("" and 0,
+ * docker/Dockerfile.server), so they are left at their defaults.
+ */
+export function tfServingServerArgs(loadThreads: number): string[] {
+  return [
+    "--port=$(PORT)",
+    "--rest_api_port=$(REST_API_PORT)",
+    "--rest_api_timeout_in_ms=$(REST_API_TIMEOUT)",
+    "--enable_batching=$(ENABLE_BATCHING)",
+    "--model_config_file=$(MODEL_CONFIG_FILE)",
+    ...(tfServingEnv.PROMETHEUS_MONITORING_ENABLED === "true" ? ["--monitoring_config_file=$(MONITORING_CONFIG_FILE)"] : []),
+    ...(tfServingEnv.ENABLE_BATCHING === "true" ? ["--batching_parameters_file=$(BATCHING_CONFIG_FILE)"] : []),
+    `--num_load_threads=${loadThreads}`,
+  ];
+}
+
+/**
  * What the config writer image reads (vanvalenlab/kiosk-tf-serving@0.5.0:bin/write.sh, the entrypoint of
  * docker/Dockerfile.writer): it writes the three files the server reads onto the shared /config volume.
  */

@@ -11,6 +11,7 @@ import { helmLint } from "../offline/helm";
 import { validateAgainstKubernetesSchemas } from "./support/kube-schema";
 import { envOf, find, matches, PodTemplateOwner, podTemplateOwners } from "./support/kubernetes-objects";
 import { mayConnect } from "./support/network-policy";
+import { modelsUsedBy } from "../infra/kiosk-contract";
 
 const gpuTaint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
 const gpuPoolLabel = ["kiosk.deepcell.org/pool", "gpu"] as const;
@@ -190,6 +191,23 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
         ["BATCHING_CONFIG_FILE", "/config/batching_config.txt"],
         ["MONITORING_CONFIG_FILE", "/config/monitoring_config.txt"],
       ];
+      // The same flags serve.sh builds from that env (bin/serve.sh@0.6.0), each reading the env var above, plus
+      // parallel loading: tensorflow/serving@2.8.0 main.cc --num_load_threads (0, serial, by default).
+      const container = tf.podSpec.containers[0];
+      expect(container.command).toEqual(["tensorflow_model_server"]);
+      const pinnedVersions = modelsUsedBy(graph.config.jobTypes).reduce((n, m) => n + m.versions.length, 0);
+      const cpus = Number(container.resources.limits.cpu);
+      expect(container.args).toEqual([
+        "--port=$(PORT)",
+        "--rest_api_port=$(REST_API_PORT)",
+        "--rest_api_timeout_in_ms=$(REST_API_TIMEOUT)",
+        "--enable_batching=$(ENABLE_BATCHING)",
+        "--model_config_file=$(MODEL_CONFIG_FILE)",
+        "--monitoring_config_file=$(MONITORING_CONFIG_FILE)",
+        "--batching_parameters_file=$(BATCHING_CONFIG_FILE)",
+        `--num_load_threads=${Math.min(pinnedVersions, cpus)}`,
+      ]);
+      for (const reference of container.args.flatMap((a: string) => [...a.matchAll(/\$\((\w+)\)/g)].map((m) => m[1]))) expect(Object.keys(envOf(container))).toContain(reference);
       // vanvalenlab/kiosk-tf-serving@0.5.0:bin/write.sh passes these to write_config_file.py.
       const writer: [string, string][] = [
         ["STORAGE_BUCKET", "gs://deepcell-models"], // --storage-bucket: the models, not the Kiosk's uploads

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
-import { modelsUsedBy, ServedModel, tfServingConfigWriterEnv, tfServingEnv, tfServingService } from "../kiosk-contract";
+import { modelsUsedBy, ServedModel, tfServingConfigWriterEnv, tfServingEnv, tfServingServerArgs, tfServingService } from "../kiosk-contract";
 import { CloudLayer } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
@@ -48,6 +48,7 @@ export class TfServing extends pulumi.ComponentResource {
         restPort: tfServingService.restPort,
         metricsPath: tfServingService.metricsPath,
         env: [...envList({ ...tfServingEnv, ...cloud.cloudEnv.tfServing }), ...identity.env],
+        args: tfServingServerArgs(loadThreads(config.tfServingModels === "pinned" ? modelsUsedBy(config.jobTypes) : undefined, cpuLimit(gpu !== undefined))),
         resources: gpu
           ? { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: String(cpuLimit(true)), memory: "12Gi" } }
           : { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: String(cpuLimit(false)), memory: "8Gi" } },
@@ -62,6 +63,12 @@ export class TfServing extends pulumi.ComponentResource {
     );
     this.registerOutputs({});
   }
+}
+
+/** One load thread per pinned model version, at most one per CPU; with every version in the bucket, one per CPU. */
+export function loadThreads(pinned: readonly ServedModel[] | undefined, cpus: number): number {
+  const versions = pinned?.reduce((n, model) => n + model.versions.length, 0) ?? cpus;
+  return Math.max(1, Math.min(versions, cpus));
 }
 
 /** TF-Serving's CPU limit: 4 next to a GPU, 2 when it serves on CPU. */
