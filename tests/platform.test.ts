@@ -370,6 +370,15 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       expect(tf.maxReplicaCount).toBe(expectedMax);
     });
 
+    it("falls back to the queues alone when the exporter cannot be read, so an outage does not hold GPU nodes", () => {
+      for (const scaledObject of kioskObjects.filter((o) => o.kind === "ScaledObject")) {
+        expect({ name: scaledObject.metadata.name, fallback: scaledObject.spec.fallback }).toEqual({ name: scaledObject.metadata.name, fallback: { failureThreshold: 3, replicas: 0 } });
+        // The queue triggers read Redis through Sentinel, not the exporter: they keep working in an outage.
+        expect(scaledObject.spec.triggers.filter((t: { metadata: { url?: string } }) => t.metadata.url?.includes("redis-exporter")).length).toBe(1);
+        expect(scaledObject.spec.triggers.filter((t: { type: string }) => t.type === "redis-sentinel").length).toBeGreaterThan(0);
+      }
+    });
+
     it("scales each consumer on its own queue and its own jobs in flight", () => {
       for (const consumer of workloads().filter((w) => w.labels["app.kubernetes.io/component"] === "consumer")) {
         const queue = consumer.labels["kiosk.deepcell.org/queue"];

@@ -18,6 +18,18 @@ export interface WorkloadAutoscalingArgs {
   readonly kedaChart?: ChartSource;
 }
 
+/**
+ * When the exporter cannot be read (KEDA counts a failure per poll), the in-flight trigger counts as 0
+ * after this many polls, and the queues alone decide: without a fallback, KEDA never scales a target
+ * to zero while a trigger errors, and the HPA does not scale down, so an exporter outage kept every GPU
+ * node up until it ended (kedacore/keda@v2.20.2 pkg/scaling/executor/scale_scaledobjects.go RequestScale:
+ * with fallback replicas 0 an inactive, erroring ScaledObject is scaled to zero after its cooldown;
+ * pkg/fallback/fallback.go doFallback: the failing metric reports fallback replicas × target, 0 here).
+ * The price: a job in flight during an outage, with its queue empty, can lose its consumer or
+ * TF-Serving; the janitor re-queues it.
+ */
+export const exporterOutageFallback = { failureThreshold: 3, replicas: 0 } as const;
+
 /** How the Kiosk's workloads follow the queues; one place to tune them. */
 export const scalingPolicy = {
   tfServing: {
@@ -126,6 +138,7 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
       cooldownPeriod: tf.cooldownPeriod,
       minReplicaCount: 0,
       maxReplicaCount: args.tfServing.maxReplicas,
+      fallback: exporterOutageFallback,
       advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 120 }] } } } },
       triggers: [
         ...args.queues.map((queue) => queueDepthTrigger(queue, tf.queuedJobsPerReplica)),
@@ -142,6 +155,7 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
         cooldownPeriod: c.cooldownPeriod,
         minReplicaCount: 0,
         maxReplicaCount: perTfServing * args.tfServing.maxReplicas,
+        fallback: exporterOutageFallback,
         triggers: [
           queueDepthTrigger(consumer.queue, c.queuedJobsPerReplica),
           inFlightTrigger(consumer.queue, jobCounts.inFlight(consumer.queue), c.inFlightJobsPerReplica),
