@@ -31,7 +31,6 @@ export function queuesOf(jobTypes: readonly string[]): string[] {
   return jobTypes.flatMap((jobType) => [jobType, `${jobType}-zip`]);
 }
 
-
 /** Redis as every Kiosk client reaches it: through Sentinel. */
 export const redisClientEnv = {
   REDIS_HOST: redisService.name,

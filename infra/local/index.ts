@@ -5,6 +5,9 @@ import { BucketWorkload, bucketWorkloads } from "../kiosk-contract";
 import { BucketAccess, CloudLayer, ExtraEgress, IngressSpecifics, KioskSecret, Placement, WorkloadIdentity } from "../seam";
 import { LocalObjectStore, s3StoreAccess } from "./object-store";
 
+/** The Kiosk's S3 clients need a region even for an S3-compatible store. */
+const localRegion = { AWS_REGION: "us-east-1" };
+
 function endpointPort(endpoint: string): number {
   const url = new URL(endpoint);
   return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
@@ -26,8 +29,7 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly bucket: BucketAccess;
   readonly gpuPlacement = undefined;
   readonly consumerPlacement: Placement = { nodeSelector: {}, tolerations: [] };
-  // The Kiosk's S3 clients need a region even for an S3-compatible store.
-  readonly cloudEnv = { frontend: { AWS_REGION: "us-east-1" }, consumer: { AWS_REGION: "us-east-1" }, tfServing: { AWS_REGION: "us-east-1" } };
+  readonly cloudEnv = { frontend: localRegion, consumer: localRegion, tfServing: localRegion };
   readonly ingress: IngressSpecifics = { loadBalancerServiceAnnotations: {}, serviceType: "NodePort" };
   readonly storageClassName?: string;
   readonly readiness: pulumi.Resource[];

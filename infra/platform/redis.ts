@@ -28,6 +28,29 @@ export function jobCountSeries(key: string): string {
   return `${jobCounts.metric}{key="${key}"}`;
 }
 
+/** The values the program installs charts/redis with; the real-server suite and the counting benchmark render the same. */
+export function redisChartValues(args: RedisArgs) {
+  return {
+    image: upstreamImages.valkey,
+    replicas: redisService.replicas,
+    masterSet: redisService.sentinelMasterSet,
+    quorum: Math.floor(redisService.replicas / 2) + 1,
+    // A lone member has no replica to wait for; in a set, a master that lost its replicas stops taking writes.
+    minReplicasToWrite: redisService.replicas > 1 ? 1 : 0,
+    minReplicasMaxLagSeconds: 5,
+    persistence: { size: `${args.storageGi}Gi`, storageClassName: args.storageClassName ?? "" },
+    resources: {
+      redis: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+      sentinel: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+    },
+    exporter: {
+      image: upstreamImages.redisExporter,
+      queues: [...args.queues],
+      resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+    },
+  };
+}
+
 /**
  * The Kiosk's queue: Valkey (the maintained, BSD-licensed Redis) with Sentinel, from our own chart,
  * and the exporter that publishes queue depth and in-flight jobs for KEDA and Prometheus.
@@ -37,26 +60,7 @@ export class Redis extends pulumi.ComponentResource {
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:platform:Redis", name, {}, opts);
-    const values = {
-      image: upstreamImages.valkey,
-      replicas: redisService.replicas,
-      masterSet: redisService.sentinelMasterSet,
-      quorum: Math.floor(redisService.replicas / 2) + 1,
-      // A lone member has no replica to wait for; in a set, a master that lost its replicas stops taking writes.
-      minReplicasToWrite: redisService.replicas > 1 ? 1 : 0,
-      minReplicasMaxLagSeconds: 5,
-      persistence: { size: `${args.storageGi}Gi`, storageClassName: args.storageClassName ?? "" },
-      resources: {
-        redis: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-        sentinel: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
-      },
-      exporter: {
-        image: upstreamImages.redisExporter,
-        queues: [...args.queues],
-        resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
-      },
-    };
-    this.chart = ownChart(name, "redis", values, { parent: this });
+    this.chart = ownChart(name, "redis", redisChartValues(args), { parent: this });
     this.registerOutputs({});
   }
 }

@@ -32,6 +32,9 @@ export class TfServing extends pulumi.ComponentResource {
     const identity = cloud.bucket.identityFor("tfServing");
     const [repository, tag] = splitImage(config.images.tfServing);
     const [writerRepository, writerTag] = splitImage(config.images.tfServingConfigWriter);
+    // The model versions the consumers ask for, when the program pins them; undefined leaves it to the config writer.
+    const pinned = config.tfServingModels === "pinned" ? modelsUsedBy(config.jobTypes) : undefined;
+    const cpus = cpuLimit(gpu !== undefined);
     this.chart = ownChart(
       name,
       "tf-serving",
@@ -42,16 +45,14 @@ export class TfServing extends pulumi.ComponentResource {
           image: { repository: writerRepository, tag: writerTag },
           env: [...envList({ ...tfServingConfigWriterEnv, STORAGE_BUCKET: config.modelsBucket, ...cloud.cloudEnv.tfServing }), ...identity.env],
         },
-        ...(config.tfServingModels === "pinned" ? { configFiles: tfServingConfigFiles(config.modelsBucket, modelsUsedBy(config.jobTypes), cpuLimit(gpu !== undefined)) } : {}),
+        ...(pinned ? { configFiles: tfServingConfigFiles(config.modelsBucket, pinned, cpus) } : {}),
         initialReplicas: 0,
         grpcPort: tfServingService.grpcPort,
         restPort: tfServingService.restPort,
         metricsPath: tfServingService.metricsPath,
         env: [...envList({ ...tfServingEnv, ...cloud.cloudEnv.tfServing }), ...identity.env],
-        args: tfServingServerArgs(loadThreads(config.tfServingModels === "pinned" ? modelsUsedBy(config.jobTypes) : undefined, cpuLimit(gpu !== undefined))),
-        resources: gpu
-          ? { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: String(cpuLimit(true)), memory: "12Gi" } }
-          : { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: String(cpuLimit(false)), memory: "8Gi" } },
+        args: tfServingServerArgs(loadThreads(pinned, cpus)),
+        resources: { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: String(cpus), memory: gpu ? "12Gi" : "8Gi" } },
         gpus: this.gpusPerPod,
         // Topology-aware routing: with GPUs in several zones, a consumer's requests stay in its zone when they can.
         ...(gpu?.spansZones ? { trafficDistribution: "PreferClose" } : {}),

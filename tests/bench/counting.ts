@@ -10,8 +10,7 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as path from "path";
 import * as fs from "fs";
 import * as os from "os";
-import { helmTemplate } from "../../offline/helm";
-import { allQueues } from "../redis-ha/redis-set";
+import { allQueues, renderedChart } from "../redis-ha/redis-set";
 import { jobCounts } from "../../infra/platform/redis";
 
 const jobHashes = Number(process.env.BENCH_JOB_HASHES ?? 200000);
@@ -20,11 +19,6 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 30);
 const kedaTimeoutMs = 3000;
 const port = 16390;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function countScript(): string {
-  const objects = helmTemplate(path.join(__dirname, "..", "..", "charts", "redis"), { exporter: { queues: allQueues } }, "redis", "kiosk");
-  return objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "redis-scripts")!.data["count-jobs.lua"];
-}
 
 function redisCli(...args: string[]): string {
   return spawnSync("redis-cli", ["-p", String(port), "--raw", ...args], { encoding: "utf8" }).stdout.trim();
@@ -93,7 +87,7 @@ async function main(): Promise<void> {
     console.log(`keys: ${redisCli("dbsize")} (${jobHashes} job hashes, ${allQueues.length} queues, ${totalInFlight} busy consumers); ${scrapesPerSecond} scrapes/s for ${seconds} s`);
 
     const scriptFile = path.join(dir, "count-jobs.lua");
-    fs.writeFileSync(scriptFile, countScript());
+    fs.writeFileSync(scriptFile, renderedChart().scripts["count-jobs.lua"]);
     const evalTimes: number[] = [];
     for (let i = 0; i < 50; i++) {
       const started = process.hrtime.bigint();

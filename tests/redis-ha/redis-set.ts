@@ -11,7 +11,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { helmTemplate } from "../../offline/helm";
-import { consumerTypes, queuesOf, redisService } from "../../infra/kiosk-contract";
+import { consumerTypes, queuesOf } from "../../infra/kiosk-contract";
+import { redisChartValues } from "../../infra/platform/redis";
 
 /** Every queue a stack can have: each consumer type and its -zip twin. */
 export const allQueues = queuesOf(consumerTypes);
@@ -22,9 +23,9 @@ const binaries: Record<string, string> = { REDIS_CLI: "redis-cli", REDIS_SERVER:
 
 type Container = { name: string; command: string[]; env?: { name: string; value?: string; valueFrom?: { resourceFieldRef?: { resource: string } } }[]; lifecycle?: { preStop?: { exec: { command: string[] } } }; readinessProbe: { exec: { command: string[] } }; livenessProbe: { exec: { command: string[] } }; resources: { limits: { memory: string } } };
 
-/** The chart as the program installs it (the values infra/platform/redis.ts passes, minus images and sizes). */
+/** The chart as the program installs it, with every queue a stack can have. */
 export function renderedChart() {
-  const values = { replicas: redisService.replicas, masterSet: redisService.sentinelMasterSet, quorum: Math.floor(redisService.replicas / 2) + 1, minReplicasToWrite: 1, minReplicasMaxLagSeconds: 5, exporter: { queues: allQueues } };
+  const values = redisChartValues({ queues: allQueues, storageGi: 2 });
   const objects = helmTemplate(path.join(projectRoot, "charts", "redis"), values, "redis", namespace);
   const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
   const set = find("StatefulSet", "redis");
@@ -35,7 +36,6 @@ export function renderedChart() {
     exporter: exporter.spec.template.spec.containers[0] as Container,
     members: set.spec.replicas as number,
     masterSet: values.masterSet,
-    services: objects.filter((o) => o.kind === "Service"),
   };
 }
 

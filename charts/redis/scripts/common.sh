@@ -6,6 +6,15 @@ ordinal="${POD_NAME##*-}"
 
 member() { echo "redis-$1.${PEER_DOMAIN}"; }
 
+# The other members' names, one per line.
+peers() {
+  _i=0
+  while [ "$_i" -lt "$MEMBERS" ]; do
+    [ "$_i" = "$ordinal" ] || member "$_i"
+    _i=$((_i + 1))
+  done
+}
+
 # -e: an error reply (LOADING, READONLY, ...) is a failure, not an answer.
 rcli() {
   _host="$1"; _port="$2"; shift 2
@@ -26,12 +35,10 @@ sentinel_view() {
 # pod's own Sentinel first on a tie. A Sentinel that was down during a failover restarts with the old
 # master on its volume until its peers tell it otherwise; the epoch says which answer is current.
 sentinels_master() {
-  _best=""; _best_epoch=-1; _i=-1
-  while [ "$_i" -lt "$MEMBERS" ]; do
-    if [ "$_i" = -1 ]; then _at="$LOCAL_ADDR"; elif [ "$_i" != "$ordinal" ]; then _at="$(member "$_i")"; else _at=""; fi
-    _view="$([ -z "$_at" ] || sentinel_view "$_at")"
+  _best=""; _best_epoch=-1
+  for _at in "$LOCAL_ADDR" $(peers); do
+    _view="$(sentinel_view "$_at")"
     if [ -n "$_view" ] && [ "${_view%% *}" -gt "$_best_epoch" ]; then _best_epoch="${_view%% *}"; _best="${_view#* }"; fi
-    _i=$((_i + 1))
   done
   echo "$_best"
 }
@@ -40,12 +47,10 @@ sentinels_master() {
 # (and not know the replicas yet) or be about to stop with the pod, mid-failover. Prints the Sentinel that
 # leads the failover.
 sentinels_failover() {
-  _i=0
-  while [ "$_i" -lt "$MEMBERS" ]; do
-    if [ "$_i" != "$ordinal" ] && [ "$(rcli "$(member "$_i")" 26379 sentinel failover "$MASTER_SET")" = "OK" ]; then member "$_i"; return 0; fi
-    _i=$((_i + 1))
+  for _at in $(peers) "$LOCAL_ADDR"; do
+    if [ "$(rcli "$_at" 26379 sentinel failover "$MASTER_SET")" = "OK" ]; then echo "$_at"; return 0; fi
   done
-  [ "$(rcli "$LOCAL_ADDR" 26379 sentinel failover "$MASTER_SET")" = "OK" ] && echo "$LOCAL_ADDR"
+  return 1
 }
 
 # True while the Sentinel at $1 is failing the set over (it reconfigures the replicas one by one).

@@ -44,10 +44,8 @@ own_keys="$(rcli "$LOCAL_ADDR" 6379 dbsize)"
 majority=$(( MEMBERS / 2 + 1 ))
 
 peer_holds_data() {
-  _i=0
-  while [ "$_i" -lt "$MEMBERS" ]; do
-    if [ "$_i" != "$ordinal" ] && [ "$(rcli "$(member "$_i")" 6379 dbsize)" -gt 0 ] 2>/dev/null; then return 0; fi
-    _i=$((_i + 1))
+  for _peer in $(peers); do
+    if [ "$(rcli "$_peer" 6379 dbsize)" -gt 0 ] 2>/dev/null; then return 0; fi
   done
   return 1
 }
