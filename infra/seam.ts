@@ -86,6 +86,18 @@ export interface GpuPlacement extends Placement {
   readonly spansZones: boolean;
   /** Whether the platform runs NVIDIA's dcgm-exporter for GPU metrics, or the cloud reports them itself (GKE). */
   readonly gpuMetrics: "dcgm-exporter" | "cloud";
+  /** With gpuMetrics "cloud": the cloud's Prometheus-compatible API that KEDA reads GPU utilisation from. */
+  readonly cloudGpuMetricsApi?: CloudGpuMetricsApi;
+}
+
+/** A cloud's Prometheus query API holding the cluster's DCGM metrics, and how KEDA's operator may read it. */
+export interface CloudGpuMetricsApi {
+  /** Base URL; KEDA appends /api/v1/query. */
+  readonly url: pulumi.Input<string>;
+  /** Label matchers that keep the query to this cluster's GPUs (the API may hold a whole project). */
+  readonly matchers: pulumi.Input<string>;
+  /** KEDA's pod identity provider for a TriggerAuthentication, and the chart's podIdentity values that give it one. */
+  readonly kedaPodIdentity: { readonly provider: "gcp"; readonly chartValues: pulumi.Input<Record<string, unknown>> };
 }
 
 export interface IngressSpecifics {
@@ -110,10 +122,11 @@ export function tolerationFor(taint: { key: string; value: string; effect: strin
 }
 
 /** Placement on the GPU pool, as every cloud with one labels and taints it. */
-export function gpuPoolPlacement(gpusPerPod: number, spansZones: boolean, gpuMetrics: GpuPlacement["gpuMetrics"]): GpuPlacement {
+export function gpuPoolPlacement(gpusPerPod: number, spansZones: boolean, gpuMetrics: GpuPlacement["gpuMetrics"], cloudGpuMetricsApi?: CloudGpuMetricsApi): GpuPlacement {
   return {
     spansZones,
     gpuMetrics,
+    ...(cloudGpuMetricsApi ? { cloudGpuMetricsApi } : {}),
     nodeSelector: { [gpuPoolLabel.key]: gpuPoolLabel.value },
     tolerations: [tolerationFor(gpuTaint)],
     resourceName: "nvidia.com/gpu",

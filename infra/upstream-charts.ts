@@ -14,6 +14,9 @@ export interface UpstreamChart {
   readonly repo: string;
 }
 
+/** The service account KEDA's chart gives its operator (keda 2.20.2 values.yaml serviceAccount.operator.name), which reads the scalers' sources. */
+export const kedaOperatorServiceAccount = { namespace: "keda", name: "keda-operator" } as const;
+
 export const upstreamCharts = {
   keda: { chart: "keda", version: "2.20.2", repo: "https://kedacore.github.io/charts" },
   // ingress-nginx was retired upstream in March 2026 (no further fixes); 4.15.1 is its last chart.

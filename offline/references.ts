@@ -126,7 +126,13 @@ export function referencesOf(object: KubernetesObject): { to: ObjectRef; field: 
     }
   }
   if (object.kind === "APIService" && object.spec?.service) add("Service", object.spec.service.name, "spec.service", object.spec.service.namespace);
-  if (object.kind === "ScaledObject") add(object.spec?.scaleTargetRef?.kind ?? "Deployment", object.spec?.scaleTargetRef?.name, "spec.scaleTargetRef");
+  if (object.kind === "ScaledObject") {
+    add(object.spec?.scaleTargetRef?.kind ?? "Deployment", object.spec?.scaleTargetRef?.name, "spec.scaleTargetRef");
+    for (const trigger of object.spec?.triggers ?? []) {
+      const ref = trigger.authenticationRef;
+      if (ref) add(ref.kind ?? "TriggerAuthentication", ref.name, `spec.triggers[${trigger.name}].authenticationRef`);
+    }
+  }
   return found;
 }
 

@@ -162,6 +162,16 @@ describe("the referential-integrity check", () => {
     expect(brokenReferences(objects).map((b) => `${b.to.kind}/${b.to.name}`).sort()).toEqual(["Namespace/team", "Service/metrics", "Service/web", "Service/webhook"]);
   });
 
+  it("finds a ScaledObject's target and a trigger's TriggerAuthentication that do not exist", () => {
+    const scaledObject = {
+      apiVersion: "keda.sh/v1alpha1",
+      kind: "ScaledObject",
+      metadata: { name: "web", namespace: "team" },
+      spec: { scaleTargetRef: { name: "web" }, triggers: [{ type: "prometheus", name: "gpu", metadata: {}, authenticationRef: { name: "gpu-metrics" } }] },
+    };
+    expect(brokenReferences([ns("team"), scaledObject]).map((b) => `${b.to.kind}/${b.to.name}`).sort()).toEqual(["Deployment/web", "TriggerAuthentication/gpu-metrics"]);
+  });
+
   it("accepts an object made at runtime only while the object that makes it is applied", () => {
     const made: MadeAtRuntime = { object: { kind: "Secret", namespace: "team", name: "certs" }, madeBy: { kind: "Job", namespace: "team", name: "make-certs" }, source: "test" };
     const maker = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "make-certs", namespace: "team" }, spec: { template: { spec: { containers: [] } } } };

@@ -294,9 +294,11 @@ describe("the gcp stack's cloud layer", () => {
   describe("workload identity", () => {
     const kioskServiceAccounts = ["kiosk-consumer", "kiosk-frontend", "kiosk-tf-serving"];
 
+    const kioskBindings = () => graph.ofType("gcp:serviceaccount/iAMMember:IAMMember").filter((b) => b.inputs.member.includes("[deepcell/"));
+
     it("binds each Kiosk service account to its own Google service account that exists in the stack", () => {
       const accounts = graph.ofType("gcp:serviceaccount/account:Account");
-      const bindings = graph.ofType("gcp:serviceaccount/iAMMember:IAMMember");
+      const bindings = kioskBindings();
       expect(bindings).toHaveLength(3);
       const boundKsas = bindings.map((b) => {
         expect(b.inputs.role).toBe("roles/iam.workloadIdentityUser");
@@ -311,7 +313,7 @@ describe("the gcp stack's cloud layer", () => {
     });
 
     it("annotates the platform's service accounts with the Google service account bound to them", () => {
-      const bindings = graph.ofType("gcp:serviceaccount/iAMMember:IAMMember");
+      const bindings = kioskBindings();
       const platform = graph.one("kiosk:platform:Platform");
       const charts = graph.descendantsOf(platform).filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
       const annotations = new Map<string, string>();
@@ -369,6 +371,20 @@ describe("the gcp stack's cloud layer", () => {
       for (const grant of grants) expect(grant.inputs.bucket).toBe(bucketName);
       // No project-wide storage roles for workloads.
       expect(graph.ofType("gcp:projects/iAMMember:IAMMember").filter((m) => m.inputs.role.startsWith("roles/storage."))).toEqual([]);
+    });
+
+    it("lets KEDA's operator, and nothing else, read GPU metrics: its own Google account, monitoring.viewer on the project only, bound to keda/keda-operator", () => {
+      const bindings = graph.ofType("gcp:serviceaccount/iAMMember:IAMMember");
+      expect(bindings).toHaveLength(4);
+      const keda = bindings.filter((b) => !b.inputs.member.includes("[deepcell/"));
+      expect(keda.map((b) => [b.inputs.role, b.inputs.member])).toEqual([["roles/iam.workloadIdentityUser", "serviceAccount:deepcell-kiosk.svc.id.goog[keda/keda-operator]"]]);
+      const email = keda[0].inputs.serviceAccountId.split("/").pop();
+      const projectRoles = graph.ofType("gcp:projects/iAMMember:IAMMember").filter((m) => m.inputs.member === `serviceAccount:${email}`);
+      expect(projectRoles.map((m) => m.inputs.role)).toEqual(["roles/monitoring.viewer"]);
+      // The chart annotates the operator's service account with that Google account (keda 2.20.2 templates/manager/serviceaccount.yaml).
+      const kedaRelease = graph.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "keda")!;
+      expect(kedaRelease.inputs.values.podIdentity).toEqual({ gcp: { enabled: true, gcpIAMServiceAccount: email } });
+      expect(graph.dependsOn(kedaRelease, keda[0])).toBe(true);
     });
 
     it("creates no service account key or HMAC key anywhere", () => {

@@ -363,9 +363,13 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       const queues = ["segmentation", "mesmer", "caliban", "polaris", "spot"].flatMap((q) => [q, `${q}-zip`]);
       const listed = tf.triggers.filter((t: { type: string }) => t.type === "redis-sentinel").map((t: { metadata: { listName: string } }) => t.metadata.listName);
       expect(listed.sort()).toEqual(queues.sort());
-      for (const t of tf.triggers) expect(t.metadata.activationListLength ?? t.metadata.activationTargetValue).toBe("0");
-      const inFlight = tf.triggers.find((t: { type: string }) => t.type === "metrics-api");
-      expect(inFlight.metadata.valueLocation).toBe('redis_script_values{key="in_flight"}');
+      for (const t of tf.triggers.filter((t: { type: string }) => t.type !== "prometheus")) expect(t.metadata.activationListLength ?? t.metadata.activationTargetValue).toBe("0");
+      const exporterCounts = tf.triggers.filter((t: { type: string }) => t.type === "metrics-api");
+      // The whole backlog (every queue's waiting jobs together, not the deepest queue) and the jobs in flight.
+      expect(Object.fromEntries(exporterCounts.map((t: { name: string; metadata: { valueLocation: string; targetValue: string } }) => [t.metadata.valueLocation, t.metadata.targetValue]))).toEqual({
+        'redis_script_values{key="waiting"}': "20",
+        'redis_script_values{key="in_flight"}': "16",
+      });
       const expectedMax = stack === "local" ? 1 : graph.config.gpu.maxNodes * graph.config.gpu.countPerNode;
       expect(tf.maxReplicaCount).toBe(expectedMax);
     });
@@ -374,8 +378,43 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       for (const scaledObject of kioskObjects.filter((o) => o.kind === "ScaledObject")) {
         expect({ name: scaledObject.metadata.name, fallback: scaledObject.spec.fallback }).toEqual({ name: scaledObject.metadata.name, fallback: { failureThreshold: 3, replicas: 0 } });
         // The queue triggers read Redis through Sentinel, not the exporter: they keep working in an outage.
-        expect(scaledObject.spec.triggers.filter((t: { metadata: { url?: string } }) => t.metadata.url?.includes("redis-exporter")).length).toBe(1);
+        const exporterTriggers = scaledObject.spec.triggers.filter((t: { metadata: { url?: string } }) => t.metadata.url?.includes("redis-exporter"));
+        expect(exporterTriggers.length).toBe(scaledObject.metadata.name === "tf-serving" ? 2 : 1);
         expect(scaledObject.spec.triggers.filter((t: { type: string }) => t.type === "redis-sentinel").length).toBeGreaterThan(0);
+      }
+    });
+
+    it("scales TF-Serving from one replica up on GPU utilisation where the stack has GPU metrics (70 % per GPU, the original's target)", () => {
+      const tf = find(kioskObjects, "ScaledObject", "tf-serving").spec;
+      const gpuTriggers = tf.triggers.filter((t: { type: string }) => t.type === "prometheus");
+      const keda = rendered.upstreamCharts.find((r) => r.chart === "keda")!;
+      const triggerAuthentications = kioskObjects.filter((o) => o.kind === "TriggerAuthentication");
+      if (stack === "local") {
+        // No GPU pool, no GPU metrics.
+        expect(gpuTriggers).toEqual([]);
+        expect(triggerAuthentications).toEqual([]);
+        return;
+      }
+      expect(gpuTriggers.length).toBe(1);
+      const trigger = gpuTriggers[0];
+      expect({ threshold: trigger.metadata.threshold, activation: trigger.metadata.activationThreshold }).toEqual({ threshold: "70", activation: "10" });
+      if (stack === "aws") {
+        // dcgm-exporter (installed with kiosk:monitoring) scraped by the in-cluster Prometheus.
+        const prometheus = objects.find((o) => o.kind === "Service" && o.metadata.name === "kube-prometheus-stack-prometheus");
+        const url = new URL(trigger.metadata.serverAddress);
+        expect(url.hostname).toBe(`kube-prometheus-stack-prometheus.monitoring.svc.cluster.local`);
+        if (prometheus) expect(prometheus.spec.ports.map((p: { port: number }) => String(p.port))).toContain(url.port);
+        expect(trigger.metadata.query).toBe("sum(DCGM_FI_DEV_GPU_UTIL)");
+        expect(trigger.authenticationRef).toBeUndefined();
+        expect(rendered.upstreamCharts.map((r) => r.chart)).toContain("dcgm-exporter");
+        expect(keda.values.podIdentity).toBeUndefined();
+      } else {
+        // GKE's managed DCGM metrics, read from Managed Service for Prometheus with KEDA's own Google identity.
+        expect(trigger.metadata.serverAddress).toBe(`https://monitoring.googleapis.com/v1/projects/${graph.config.gcp!.project}/location/global/prometheus`);
+        expect(trigger.metadata.query).toBe(`sum(DCGM_FI_DEV_GPU_UTIL{cluster="${graph.config.clusterName}"})`);
+        expect(trigger.authenticationRef).toEqual({ name: "gpu-metrics" });
+        expect(triggerAuthentications.map((t) => [t.metadata.name, t.spec])).toEqual([["gpu-metrics", { podIdentity: { provider: "gcp" } }]]);
+        expect(keda.values.podIdentity).toEqual({ gcp: { enabled: true, gcpIAMServiceAccount: expect.stringMatching(/@.*\.iam\.gserviceaccount\.com$/) } });
       }
     });
 

@@ -2,7 +2,8 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { BucketAccessMode } from "../config-types";
 import { BucketWorkload, bucketWorkloads, kioskNamespace } from "../kiosk-contract";
-import { WorkloadIdentity } from "../seam";
+import { CloudGpuMetricsApi, WorkloadIdentity } from "../seam";
+import { kedaOperatorServiceAccount } from "../upstream-charts";
 
 /**
  * Bucket roles per workload, the least each needs: the portal stores uploads and serves results, the
@@ -126,5 +127,55 @@ export class GkeWorkloadIdentities extends pulumi.ComponentResource {
       serviceAccountAnnotations: { "iam.gke.io/gcp-service-account": this.accounts[workload].email },
       env: [],
     };
+  }
+}
+
+export interface KedaGpuMetricsReaderArgs {
+  readonly project: string;
+  readonly clusterName: string;
+  readonly workloadPool: string;
+  readonly cluster: pulumi.Resource;
+}
+
+/**
+ * KEDA's operator reads GKE's DCGM metrics (GPU utilisation) from Managed Service for Prometheus, with a
+ * Google service account of its own that may only read monitoring data (roles/monitoring.viewer), bound
+ * to the operator's Kubernetes service account through Workload Identity. kedacore/keda@v2.20.2
+ * pkg/scalers/prometheus_scaler.go takes a Google token for the prometheus scaler when its
+ * TriggerAuthentication names pod identity "gcp" (pkg/scalers/gcp/gcp_common.go: google.DefaultTokenSource).
+ */
+export class KedaGpuMetricsReader extends pulumi.ComponentResource {
+  readonly account: gcp.serviceaccount.Account;
+  readonly bindings: pulumi.Resource[];
+  readonly api: CloudGpuMetricsApi;
+
+  constructor(name: string, args: KedaGpuMetricsReaderArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiosk:gcp:KedaGpuMetricsReader", name, {}, opts);
+    const suffix = "keda";
+    this.account = new gcp.serviceaccount.Account(
+      name,
+      { project: args.project, accountId: `${args.clusterName.slice(0, 30 - suffix.length - 1)}-${suffix}`, displayName: `Kiosk ${args.clusterName} KEDA metrics reader` },
+      { parent: this },
+    );
+    this.bindings = [
+      new gcp.projects.IAMMember(`${name}-monitoring-viewer`, { project: args.project, role: "roles/monitoring.viewer", member: this.account.member }, { parent: this }),
+      new gcp.serviceaccount.IAMMember(
+        `${name}-workload-identity`,
+        {
+          serviceAccountId: this.account.name,
+          role: "roles/iam.workloadIdentityUser",
+          member: `serviceAccount:${args.workloadPool}[${kedaOperatorServiceAccount.namespace}/${kedaOperatorServiceAccount.name}]`,
+        },
+        { parent: this, dependsOn: [args.cluster] },
+      ),
+    ];
+    this.api = {
+      // Managed Service for Prometheus' query API (cloud.google.com/stackdriver/docs/managed-prometheus/query-api-ui).
+      url: `https://monitoring.googleapis.com/v1/projects/${args.project}/location/global/prometheus`,
+      // The API holds the whole project: GMP labels every series with the cluster it came from.
+      matchers: `cluster="${args.clusterName}"`,
+      kedaPodIdentity: { provider: "gcp", chartValues: { gcp: { enabled: true, gcpIAMServiceAccount: this.account.email } } },
+    };
+    this.registerOutputs({});
   }
 }

@@ -6,7 +6,7 @@ import { BucketAccess, CloudLayer, consumerPoolPlacement, GpuPlacement, gpuPoolP
 import { GoogleApis } from "./apis";
 import { GcsBucket } from "./bucket";
 import { GkeCluster } from "./cluster";
-import { GkeWorkloadIdentities } from "./identity";
+import { GkeWorkloadIdentities, KedaGpuMetricsReader } from "./identity";
 import { GkeNetwork } from "./network";
 
 export interface GcpCloudArgs {
@@ -47,12 +47,17 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
     this.kubeconfig = cluster.kubeconfig;
     this.kubernetesProvider = new k8s.Provider(`${name}-gke`, { kubeconfig: this.kubeconfig }, { parent: this });
     this.clusterName = cluster.cluster.name;
-    this.gpuPlacement = gpuPoolPlacement(config.gpu.countPerNode, gcpConfig.dataZones.length > 1, "cloud");
+    const kedaMetricsReader = new KedaGpuMetricsReader(
+      `${name}-keda-metrics`,
+      { project, clusterName: config.clusterName, workloadPool: cluster.workloadPool, cluster: cluster.cluster },
+      afterApis,
+    );
+    this.gpuPlacement = gpuPoolPlacement(config.gpu.countPerNode, gcpConfig.dataZones.length > 1, "cloud", kedaMetricsReader.api);
     // kiosk-frontend@0.11.3 server/config/config.js reads GCLOUD_PROJECT_ID for its Storage client; the
     // consumers' and the config writer's google-cloud-storage clients find the project themselves.
     this.cloudEnv = { frontend: { GCLOUD_PROJECT_ID: project }, consumer: {}, tfServing: {} };
     // Workloads start only once their nodes and their identity exist; destroy removes them first.
-    this.readiness = [...cluster.nodePools, ...identities.bindings, cluster.controlPlaneFirewall];
+    this.readiness = [...cluster.nodePools, ...identities.bindings, ...kedaMetricsReader.bindings, cluster.controlPlaneFirewall];
     this.bucket = {
       name: bucket.name,
       url: bucket.url,

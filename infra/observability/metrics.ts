@@ -1,4 +1,5 @@
 import { kioskNamespace, tfServingService } from "../kiosk-contract";
+import { platformNamespaces } from "../platform/namespaces";
 import { jobCounts, jobCountSeries } from "../platform/redis";
 
 /**
@@ -15,6 +16,24 @@ export const exportedMetrics = {
   tfServing: [":tensorflow:serving:request_count", ":tensorflow:serving:request_latency_bucket"],
 } as const;
 export type Exporter = keyof typeof exportedMetrics;
+
+/** kube-prometheus-stack's release name and fullnameOverride; its Services are named after it. */
+export const kubePrometheusStackName = "kube-prometheus-stack";
+/**
+ * The in-cluster Prometheus (kube-prometheus-stack 88.5.3 templates/prometheus/service.yaml: `<fullname>-prometheus`,
+ * values.yaml prometheus.service.port 9090), which KEDA reads GPU utilisation from where the stack runs dcgm-exporter.
+ */
+export const inClusterPrometheusUrl = `http://${kubePrometheusStackName}-prometheus.${platformNamespaces.monitoring}.svc.cluster.local:9090`;
+
+/**
+ * Summed GPU utilisation (percent per GPU) over the cluster's GPUs. Only TF-Serving runs on the GPU pool
+ * (tainted), so every GPU counted is TF-Serving's, and no pod or container label is needed: those carry
+ * an `exported_` prefix or not depending on the scraper (dcgm-exporter 4.5.3-4.8.2
+ * internal/pkg/transformation/const.go names them pod/namespace/container; Prometheus renames clashing labels).
+ */
+export function gpuUtilisationSum(matchers = ""): string {
+  return `sum(DCGM_FI_DEV_GPU_UTIL${matchers ? `{${matchers}}` : ""})`;
+}
 
 /** kube-state-metrics exports node labels only when allowed; the pool label becomes this Prometheus label. */
 export const poolLabelAllowlist = "nodes=[kiosk.deepcell.org/pool]";

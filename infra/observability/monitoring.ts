@@ -9,7 +9,7 @@ import { CloudLayer } from "../seam";
 import { controlPlaneCallbackPorts, hookJobResources, pinnedChart, upstreamChart, upstreamCharts } from "../upstream-charts";
 import { kioskAlertRules } from "./alerts";
 import { kioskDashboard } from "./dashboard";
-import { poolLabelAllowlist } from "./metrics";
+import { kubePrometheusStackName, poolLabelAllowlist } from "./metrics";
 
 export interface MonitoringArgs {
   readonly config: KioskConfig;
@@ -18,7 +18,7 @@ export interface MonitoringArgs {
 
 /** Names other components and the docs refer to. */
 export const grafanaAdminSecretName = "grafana-admin";
-export const grafanaService = { name: "kube-prometheus-stack-grafana", port: 80 } as const;
+export const grafanaService = { name: `${kubePrometheusStackName}-grafana`, port: 80 } as const;
 
 export const alertmanagerConfigSecretName = "alertmanager-kiosk";
 /** kube-prometheus-stack's scrape targets for control-plane parts that managed clusters do not expose. */
@@ -86,10 +86,10 @@ export class Monitoring extends pulumi.ComponentResource {
     this.chart = upstreamChart(
       `${name}-kube-prometheus-stack`,
       pinnedChart(config, upstreamCharts.kubePrometheusStack),
-      "kube-prometheus-stack",
+      kubePrometheusStackName,
       namespace,
       {
-        fullnameOverride: "kube-prometheus-stack",
+        fullnameOverride: kubePrometheusStackName,
         prometheusOperator: {
           tls: { internalPort: controlPlaneCallbackPorts.prometheusOperatorWebhook },
           resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },

@@ -5,6 +5,8 @@ import { platformNamespaces } from "./namespaces";
 import { ChartSource, controlPlaneCallbackPorts, upstreamChart } from "../upstream-charts";
 import { platformNamespace } from "./kubernetes";
 import { jobCounts, jobCountSeries } from "./redis";
+import { gpuUtilisationSum, inClusterPrometheusUrl } from "../observability/metrics";
+import { CloudLayer } from "../seam";
 
 export interface WorkloadAutoscalingArgs {
   readonly queues: readonly string[];
@@ -16,6 +18,16 @@ export interface WorkloadAutoscalingArgs {
   readonly watchedNamespace: k8s.core.v1.Namespace;
   /** KEDA's chart; undefined uses the KEDA already running in the cluster (kiosk:existingKeda). */
   readonly kedaChart?: ChartSource;
+  /** Where TF-Serving's GPU utilisation can be read; undefined on stacks without GPU metrics. */
+  readonly gpuUtilisation?: GpuUtilisationSource;
+}
+
+/** A Prometheus-compatible API with the cluster's DCGM metrics, as KEDA's prometheus scaler reads it. */
+export interface GpuUtilisationSource {
+  readonly serverAddress: pulumi.Input<string>;
+  readonly query: pulumi.Input<string>;
+  /** KEDA's pod identity for the API (GKE's managed Prometheus needs a Google token), with the chart values that give the operator one. */
+  readonly podIdentity?: { readonly provider: "gcp"; readonly chartValues: pulumi.Input<Record<string, unknown>> };
 }
 
 /**
@@ -41,6 +53,13 @@ export const scalingPolicy = {
     queuedJobsPerReplica: 20,
     /** Jobs being processed per replica. */
     inFlightJobsPerReplica: 16,
+    /**
+     * Summed GPU utilisation (percent) per replica: another replica once the GPUs average above 70 %, the
+     * original Kiosk's target (kiosk-console@1.8.1 conf/helmfile.d/0310.tf-serving.yaml, hpa tf_serving_gpu_usage 70).
+     */
+    gpuUtilisationPerReplica: 70,
+    /** An idle GPU reads a few percent; that alone must not keep a GPU node up. */
+    gpuUtilisationActivation: 10,
   },
   consumers: {
     pollingInterval: 10,
@@ -87,6 +106,61 @@ export function inFlightTrigger(name: string, countKey: string, perReplica: numb
 }
 
 /**
+ * Where GPU utilisation can be read: the in-cluster Prometheus where the platform runs dcgm-exporter (only
+ * with kiosk:monitoring, which installs both), or the cloud's own metrics API (GKE); none without a GPU pool.
+ */
+export function gpuUtilisationSourceFor(cloud: Pick<CloudLayer, "gpuPlacement">, stack: { readonly monitoring: boolean; readonly existingKeda: boolean }): GpuUtilisationSource | undefined {
+  const gpu = cloud.gpuPlacement;
+  if (!gpu) return undefined;
+  if (gpu.gpuMetrics === "dcgm-exporter") return stack.monitoring ? { serverAddress: inClusterPrometheusUrl, query: gpuUtilisationSum() } : undefined;
+  const api = gpu.cloudGpuMetricsApi;
+  if (!api) return undefined;
+  if (stack.existingKeda) {
+    // The identity is given through KEDA's chart values, which a KEDA installed by someone else does not get.
+    pulumi.log.warn("TF-Serving scales on its queues only: kiosk:existingKeda is set, and the cloud's GPU metrics need KEDA's operator to run with the identity this stack creates for it (chart value podIdentity).");
+    return undefined;
+  }
+  return { serverAddress: api.url, query: pulumi.output(api.matchers).apply(gpuUtilisationSum), podIdentity: api.kedaPodIdentity };
+}
+
+/** Name of the TriggerAuthentication through which KEDA reads a cloud's GPU metrics with its own identity. */
+export const gpuMetricsTriggerAuthentication = "gpu-metrics";
+
+/**
+ * Wants one replica per `perReplica` percent of summed GPU utilisation (KEDA's default AverageValue
+ * target: desired = ceil(sum / perReplica)). An empty answer (no GPU yet) reads 0: kedacore/keda@v2.20.2
+ * pkg/scalers/prometheus_scaler.go ignoreNullValues defaults to true.
+ */
+export function gpuUtilisationTrigger(source: GpuUtilisationSource, perReplica: number, activation: number) {
+  return {
+    type: "prometheus",
+    name: "gpu-utilisation",
+    metadata: {
+      serverAddress: source.serverAddress,
+      query: source.query,
+      threshold: String(perReplica),
+      activationThreshold: String(activation),
+    },
+    ...(source.podIdentity ? { authenticationRef: { name: gpuMetricsTriggerAuthentication } } : {}),
+  };
+}
+
+/** Total jobs waiting in every queue, read from the exporter: the backlog, not the deepest single queue. */
+export function backlogTrigger(perReplica: number) {
+  return {
+    type: "metrics-api",
+    name: "backlog",
+    metadata: {
+      url: exporterUrl,
+      format: "prometheus",
+      valueLocation: jobCountSeries(jobCounts.allWaiting),
+      targetValue: String(perReplica),
+      activationTargetValue: "0",
+    },
+  };
+}
+
+/**
  * KEDA, and the ScaledObjects that replace the original Kiosk's custom autoscaler: TF-Serving from
  * zero when any queue has work, and not back to zero while a job is queued or in flight; each
  * consumer on its own queue and its own jobs in flight.
@@ -110,6 +184,7 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
           watchNamespace: kioskNamespace,
           service: { portHttpsTarget: controlPlaneCallbackPorts.kedaMetricsApi },
           webhooks: { port: controlPlaneCallbackPorts.kedaAdmissionWebhooks },
+          ...(args.gpuUtilisation?.podIdentity ? { podIdentity: args.gpuUtilisation.podIdentity.chartValues } : {}),
           resources: {
             operator: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
             metricServer: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
@@ -131,6 +206,19 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
       );
     };
 
+    if (args.gpuUtilisation?.podIdentity) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-${gpuMetricsTriggerAuthentication}`,
+        {
+          apiVersion: "keda.sh/v1alpha1",
+          kind: "TriggerAuthentication",
+          metadata: { name: gpuMetricsTriggerAuthentication, namespace: kioskNamespace },
+          spec: { podIdentity: { provider: args.gpuUtilisation.podIdentity.provider } },
+        },
+        { parent: this, dependsOn: scaledObjectDependencies },
+      );
+    }
+
     const tf = scalingPolicy.tfServing;
     scaledObject(args.tfServing.deploymentName, {
       scaleTargetRef: { name: args.tfServing.deploymentName },
@@ -142,7 +230,9 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
       advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 120 }] } } } },
       triggers: [
         ...args.queues.map((queue) => queueDepthTrigger(queue, tf.queuedJobsPerReplica)),
+        backlogTrigger(tf.queuedJobsPerReplica),
         inFlightTrigger("all", jobCounts.allInFlight, tf.inFlightJobsPerReplica),
+        ...(args.gpuUtilisation ? [gpuUtilisationTrigger(args.gpuUtilisation, tf.gpuUtilisationPerReplica, tf.gpuUtilisationActivation)] : []),
       ],
     });
 

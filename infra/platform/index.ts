@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { kioskNamespace, queuesOf } from "../kiosk-contract";
 import { CloudLayer } from "../seam";
-import { WorkloadAutoscaling } from "./autoscaling";
+import { gpuUtilisationSourceFor, WorkloadAutoscaling } from "./autoscaling";
 import { Consumers } from "./consumers";
 import { Frontend } from "./frontend";
 import { IngressController } from "./ingress";
@@ -55,6 +55,7 @@ export class Platform extends pulumi.ComponentResource {
         targets: [tfServing.chart, consumers.chart, redis.chart],
         watchedNamespace: kioskNs.namespace,
         kedaChart: config.existingKeda ? undefined : pinnedChart(config, upstreamCharts.keda),
+        gpuUtilisation: gpuUtilisationSourceFor(cloud, { monitoring: config.components.monitoring, existingKeda: config.existingKeda }),
       },
       afterCloud,
     );
