@@ -47,6 +47,9 @@ function openssl(args: string[], cwd: string): void {
 export class ControlPlane {
   readonly kubeconfig: string;
   client!: KubeClient;
+  /** The API server's URL, and the CA file its certificate is signed by (what a pod's service account directory holds). */
+  server!: string;
+  readonly caFile: string;
   private readonly processes: { name: string; child: ChildProcess }[] = [];
   private readonly pki: string;
   private readonly logs: string;
@@ -55,6 +58,7 @@ export class ControlPlane {
     this.pki = path.join(options.dir, "pki");
     this.logs = path.join(options.dir, "logs");
     this.kubeconfig = path.join(options.dir, "kubeconfig");
+    this.caFile = path.join(this.pki, "ca.crt");
     fs.mkdirSync(this.pki, { recursive: true });
     fs.mkdirSync(this.logs, { recursive: true });
   }
@@ -124,6 +128,7 @@ export class ControlPlane {
     await this.waitFor("etcd", async () => (await fetch(`${etcdUrl}/health`)).ok, 60);
 
     const server = `https://127.0.0.1:${apiPort}`;
+    this.server = server;
     this.start("kube-apiserver", [
       `--etcd-servers=${etcdUrl}`,
       "--bind-address=127.0.0.1",

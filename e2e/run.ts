@@ -14,6 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ControlPlane, FakeNode } from "./control-plane";
+import { checkJobHolder } from "./job-holder";
 import { allObjects, KubeClient, refText } from "./kube-client";
 import { CommandResult, plain, PulumiCli } from "./pulumi-cli";
 import { kioskNamespace } from "../infra/kiosk-contract";
@@ -133,6 +134,10 @@ async function main(): Promise<void> {
       fail(`a second pulumi up changed the stack (${JSON.stringify(second.changes)}):\n${which.join("\n") || describeFailure(second)}`);
     }
     summary.push(`second up: no changes (${second.seconds.toFixed(0)} s)`);
+
+    const jobHolderDir = path.join(work, "job-holder");
+    fs.mkdirSync(jobHolderDir);
+    await checkJobHolder({ client, server: controlPlane.server, caFile: controlPlane.caFile, dir: jobHolderDir, consumer: "segmentation-consumer", queue: "segmentation" }, summary);
 
     await scaleLikeTheHpa(client, pulumi, summary);
 

@@ -53,7 +53,7 @@ export interface RenderedStack {
 export const clusterScopedKinds: ReadonlySet<string> = new Set([
   "Namespace", "ClusterRole", "ClusterRoleBinding", "ClusterIssuer", "CustomResourceDefinition", "StorageClass",
   "PersistentVolume", "PriorityClass", "IngressClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-  "APIService", "CSIDriver", "RuntimeClass", "ClusterTriggerAuthentication",
+  "APIService", "CSIDriver", "RuntimeClass", "ClusterTriggerAuthentication", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
 ]);
 
 /** The Helm hook kinds of an object (`helm.sh/hook`), empty for an ordinary object. */

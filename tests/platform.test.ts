@@ -3,6 +3,7 @@
  * passes, every object validated against the Kubernetes schemas, and the wiring the Kiosk's images
  * depend on checked object by object.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { allObjects, KubernetesObject, renderGraph, RenderedStack } from "../offline/render";
 import { evaluateStack, projectRoot, StackGraph } from "../offline/evaluate";
@@ -428,6 +429,40 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       }
     });
 
+    it("marks every consumer pod that holds a job, with no more access than patching its own pod's two annotations", () => {
+      const redisChart = rendered.ownCharts.find((c) => c.chart === "charts/redis")!;
+      const consumers = workloads().filter((w) => w.labels["app.kubernetes.io/component"] === "consumer");
+      expect(consumers.length).toBeGreaterThan(0);
+      for (const consumer of consumers) {
+        const holder = consumer.podSpec.containers.find((c: { name: string }) => c.name === "job-holder");
+        const env = envOf(holder);
+        const consumerEnv = envOf(consumer.podSpec.containers[0]);
+        // The list kiosk-redis-consumer@0.17.2 base_consumer.py moves a job into is processing-<queue>:<HOSTNAME>,
+        // where the queue is QUEUE, or QUEUE-zip for the zip consumer (ZipFileConsumer.__init__): the queue it drains.
+        const drains = consumerEnv.CONSUMER_TYPE === "zip" ? `${consumerEnv.QUEUE}-zip` : consumerEnv.QUEUE;
+        expect(drains).toBe(consumer.labels["kiosk.deepcell.org/queue"]);
+        expect({ consumer: consumer.name, queue: env.QUEUE, host: env.REDIS_HOST, port: env.REDIS_PORT, masterSet: env.REDIS_MASTER_SET }).toEqual({
+          consumer: consumer.name,
+          queue: drains,
+          host: consumerEnv.REDIS_HOST,
+          port: consumerEnv.REDIS_PORT,
+          masterSet: redisChart.values.masterSet,
+        });
+        expect(holder.image).toBe(consumer.podSpec.containers[0].image);
+        expect(holder.env.find((e: { name: string }) => e.name === "POD_NAME").valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.name" } });
+      }
+      const script = find(kioskObjects, "ConfigMap", "consumer-job-holder").data["job-holder.py"];
+      expect(script.trim()).toBe(fs.readFileSync(path.join(projectRoot, "charts/consumers/scripts/job-holder.py"), "utf8").trim());
+      expect(find(kioskObjects, "Role", "consumer-job-holder").rules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["patch"] }]);
+      const binding = find(kioskObjects, "RoleBinding", "consumer-job-holder");
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "kiosk-consumer", namespace: kiosk }]);
+      const policy = objects.find((o) => o.kind === "ValidatingAdmissionPolicy" && o.metadata.name === `${kiosk}-consumer-job-holder`)!;
+      expect(policy.spec.matchConditions).toEqual([{ name: "consumers-service-account", expression: `request.userInfo.username == "system:serviceaccount:${kiosk}:kiosk-consumer"` }]);
+      const policyBinding = objects.find((o) => o.kind === "ValidatingAdmissionPolicyBinding" && o.metadata.name === policy.metadata.name)!;
+      expect(policyBinding.spec).toEqual({ policyName: policy.metadata.name, validationActions: ["Deny"] });
+      // What the policy allows and denies is checked by the real API server in npm run e2e:local.
+    });
+
     it("holds job consumers until TF-Serving answers, so a cold GPU node does not fail jobs", () => {
       for (const consumer of workloads().filter((w) => w.labels["app.kubernetes.io/component"] === "consumer")) {
         const waits = (consumer.podSpec.initContainers ?? []).find((c: { name: string }) => c.name === "wait-for-tf-serving");
@@ -480,7 +515,12 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
         expect(Object.values(granted)).toContain(account);
         const serviceAccount = find(kioskObjects, "ServiceAccount", account);
         if (stack === "gcp") expect(serviceAccount.metadata.annotations?.["iam.gke.io/gcp-service-account"]).toMatch(/@deepcell-kiosk\.iam\.gserviceaccount\.com$/);
-        for (const c of w.podSpec.containers) expect(Object.keys(envOf(c)).filter((k) => /SECRET|ACCESS_KEY/.test(k)).length).toBe(stack === "local" ? 2 : 0);
+        // Only containers that use the bucket carry the local store's keys; a consumer's job holder does not.
+        for (const c of w.podSpec.containers) {
+          const keys = Object.keys(envOf(c)).filter((k) => /SECRET|ACCESS_KEY/.test(k)).length;
+          const usesBucket = w.name === "tf-serving" || envOf(c).STORAGE_BUCKET !== undefined;
+          expect({ container: `${w.name}/${c.name}`, keys }).toEqual({ container: `${w.name}/${c.name}`, keys: stack === "local" && usesBucket ? 2 : 0 });
+        }
       }
     });
   });

@@ -65,7 +65,10 @@ export const scalingPolicy = {
     pollingInterval: 10,
     cooldownPeriod: 120,
     queuedJobsPerReplica: 2,
-    /** A busy consumer is never scaled away: one replica per job in flight. */
+    /**
+     * Never fewer replicas than jobs in flight; which replicas go is the ReplicaSet controller's choice,
+     * and the consumers' job holder (charts/consumers scripts/job-holder.py) makes it pick idle ones.
+     */
     inFlightJobsPerReplica: 1,
     /** Replicas per TF-Serving replica the GPU pool can hold. */
     replicasPerTfServing: { job: 10, zip: 2 },

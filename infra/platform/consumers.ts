@@ -16,6 +16,12 @@ const consumerResources = {
   zip: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "2Gi" } },
 };
 
+/**
+ * How often a consumer pod's job holder looks at its processing list. A pod that has just taken a job
+ * is marked within this time; until then a scale-down may still pick it.
+ */
+export const jobHolderIntervalSeconds = 2;
+
 /** One consumer Deployment per queue and per -zip queue, all from one chart, on the consumer pool. */
 export class Consumers extends pulumi.ComponentResource {
   readonly chart: k8s.helm.v3.Release;
@@ -37,7 +43,8 @@ export class Consumers extends pulumi.ComponentResource {
         nodeSelector: cloud.consumerPlacement.nodeSelector,
         tolerations: cloud.consumerPlacement.tolerations,
         serviceAccount: { name: identity.serviceAccountName, annotations: identity.serviceAccountAnnotations },
-        redis: { host: redisService.name, port: redisService.sentinelPort },
+        redis: { host: redisService.name, port: redisService.sentinelPort, masterSet: redisService.sentinelMasterSet },
+        jobHolder: { enabled: true, intervalSeconds: jobHolderIntervalSeconds },
         tfServing: { host: tfServingService.name, port: tfServingService.grpcPort },
         consumers: this.consumers.map((consumer) => ({
           name: consumer.name,
