@@ -18,6 +18,7 @@ import {
   NodePoolConfig,
 } from "./config-types";
 import { gpuCatalog } from "./gpu-catalog";
+import { consumerNodesFor, vcpusOf } from "./consumer-sizing";
 import { childQueuesOf, consumerTypes, kioskImages, offeredInPortal, portalJobTypes } from "./kiosk-contract";
 import { clusterAutoscalerImageTags } from "./upstream-charts";
 
@@ -193,11 +194,12 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     spot: read.boolean("gpuSpot"),
   };
 
+  const consumerMachineType = machineType(read, cloud, "consumerMachineType", "consumerMachineType");
   const consumerPool: NodePoolConfig = {
-    machineType: machineType(read, cloud, "consumerMachineType", "consumerMachineType"),
+    machineType: consumerMachineType,
     spot: read.boolean("consumerSpot"),
     minNodes: 0,
-    maxNodes: read.integer("maxConsumerNodes", 1, 200),
+    maxNodes: maxConsumerNodes(read, cloud, consumerMachineType, gpu.maxNodes * gpu.countPerNode, read.stringList("jobTypes")),
   };
   const systemNodes = read.integer("systemNodes", 1, 20);
   const systemPool: NodePoolConfig = {
@@ -437,6 +439,21 @@ function readUpstreamChartsDir(read: ConfigReader): string | undefined {
     read.problem("upstreamChartsDir", `= "${dir}" is not a directory; it holds one unpacked folder per upstream chart (helm pull CHART --version V --untar -d ${dir})`);
   }
   return resolved;
+}
+
+/**
+ * kiosk:maxConsumerNodes, or with 0 (the default) enough consumer nodes for the busiest job type's
+ * consumers at their ceiling, which follows the GPU count (infra/consumer-sizing.ts).
+ */
+function maxConsumerNodes(read: ConfigReader, cloud: Cloud, consumerMachineType: string, gpus: number, jobTypes: readonly string[]): number {
+  const configured = read.integer("maxConsumerNodes", 0, 1000);
+  if (configured !== 0 || cloud === "local" || !Number.isInteger(gpus)) return configured;
+  const vcpus = vcpusOf(cloud, consumerMachineType);
+  if (vcpus === undefined) {
+    read.problem("maxConsumerNodes", `cannot be derived: the vCPUs of kiosk:consumerMachineType "${consumerMachineType}" are not known from its name; set kiosk:maxConsumerNodes to a number of nodes`);
+    return 1;
+  }
+  return consumerNodesFor(jobTypes, jobTypes.filter(offeredInPortal), gpus, vcpus);
 }
 
 function machineType(read: ConfigReader, cloud: Cloud, key: string, defaultKey: "consumerMachineType" | "systemMachineType"): string {

@@ -107,6 +107,8 @@ export interface ConsumerSpec {
   readonly name: string;
   /** The Redis list it pops from. */
   readonly queue: string;
+  /** The job type it serves (its zip consumer's too). */
+  readonly jobType: string;
   readonly env: Readonly<Record<string, string>>;
 }
 
@@ -119,10 +121,11 @@ export function consumersOf(jobType: string): ConsumerSpec[] {
   const consumer: ConsumerSpec = {
     name: `${jobType}-consumer`,
     queue: jobType,
+    jobType,
     env: { QUEUE: jobType, CONSUMER_TYPE: jobType, ...tfConsumerEnv, TF_MAX_BATCH_SIZE: consumerMaxBatchSize(jobType), ...consumerTypeEnv[jobType] },
   };
   if (!offeredInPortal(jobType)) return [consumer];
-  return [consumer, { name: `${jobType}-zip-consumer`, queue: `${jobType}-zip`, env: { QUEUE: jobType, CONSUMER_TYPE: "zip" } }];
+  return [consumer, { name: `${jobType}-zip-consumer`, queue: `${jobType}-zip`, jobType, env: { QUEUE: jobType, CONSUMER_TYPE: "zip" } }];
 }
 
 /** A model and the versions of it the consumers ask TF-Serving for (their `*_MODEL` and `NEIGHBORHOOD_ENCODER` settings, `Name:version`). */

@@ -177,12 +177,14 @@ describe("the aws stack's cloud layer", () => {
       expect(system.inputs).toMatchObject({ capacityType: "ON_DEMAND", amiType: "AL2023_x86_64_STANDARD", taints: [] });
     });
 
-    it("rests consumers at zero on spot, labelled and tainted for consumers only", () => {
+    it("rests consumers at zero on spot, labelled and tainted for consumers only, sized from the GPU count", () => {
       const consumers = nodeGroup(graph, "consumers");
+      // 4 GPUs × (150 segmentation consumers × 0.3 vCPU + 100 segmentation-zip consumers × 0.2 vCPU) = 260 vCPU,
+      // on m6i.large (2 vCPUs, 1.8 for pods): ceil(260 / 1.8) = 145 nodes.
       expect(consumers.inputs).toMatchObject({
         capacityType: "SPOT",
         instanceTypes: ["m6i.large"],
-        scalingConfig: { minSize: 0, maxSize: 10, desiredSize: 0 },
+        scalingConfig: { minSize: 0, maxSize: 145, desiredSize: 0 },
         labels: { consumer: "yes" },
         taints: [{ key: "consumer", value: "yes", effect: "NO_SCHEDULE" }],
       });

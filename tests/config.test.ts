@@ -100,11 +100,23 @@ describe("stack configuration", () => {
     ["link-readable objects off gcp", "aws", { "kiosk:bucketAccess": "link-readable" }, /kiosk:bucketAccess = "link-readable" is available on gcp only; on aws objects are private/],
     ["an unknown bucket access mode", "gcp", { "kiosk:bucketAccess": "public" }, /kiosk:bucketAccess = "public" is not allowed; allowed values: link-readable, private/],
     ["an alert webhook that is not https", "gcp", { "kiosk:alertWebhookUrl": "http://alerts.example.org/hook" }, /kiosk:alertWebhookUrl must be an https:\/\/ URL/],
+    ["a consumer pool that cannot be sized from an unreadable machine type", "aws", { "kiosk:consumerMachineType": "m6i.weird" }, /kiosk:maxConsumerNodes cannot be derived: the vCPUs of kiosk:consumerMachineType "m6i.weird" are not known/],
   ];
 
   it.each(badCases)("rejects %s, naming the key", (_title, stack, overrides, message) => {
     const problems = problemsOf(stack, overrides);
     expect(problems.join("\n")).toMatch(message);
+  });
+
+  it("sizes the consumer pool from the GPU count unless kiosk:maxConsumerNodes says otherwise", () => {
+    // 1 GPU, segmentation only: 150 × 0.3 + 100 × 0.2 = 65 vCPU on e2-standard-8 (7.2 for pods): ceil(9.03) = 10.
+    const one = { "kiosk:maxGpuNodes": 1, "kiosk:jobTypes": JSON.stringify(["segmentation"]), "kiosk:consumerMachineType": "e2-standard-8" };
+    expect(parse("gcp", one).consumerPool.maxNodes).toBe(10);
+    // 8 GPUs (2 nodes × 4): ceil(520 / 7.2) = 73.
+    expect(parse("gcp", { ...one, "kiosk:maxGpuNodes": 2, "kiosk:gpusPerNode": 4, "kiosk:gpuMachineType": "n1-standard-16" }).consumerPool.maxNodes).toBe(73);
+    // aws c6i.4xlarge = 16 vCPUs: ceil(65 / 14.4) = 5.
+    expect(parse("aws", { "kiosk:maxGpuNodes": 1, "kiosk:jobTypes": JSON.stringify(["segmentation"]), "kiosk:consumerMachineType": "c6i.4xlarge" }).consumerPool.maxNodes).toBe(5);
+    expect(parse("gcp", { ...one, "kiosk:maxConsumerNodes": 3 }).consumerPool.maxNodes).toBe(3);
   });
 
   it("reports every bad key at once", () => {

@@ -175,9 +175,10 @@ describe("the gcp stack's cloud layer", () => {
       expect(system.inputs.nodeConfig.guestAccelerators).toBeUndefined();
     });
 
-    it("rests the consumer pool at zero, on spot, labelled and tainted for consumers only", () => {
+    it("rests the consumer pool at zero, on spot, labelled and tainted for consumers only, sized from the GPU count", () => {
       const consumers = pool(graph, "consumers");
-      expect(consumers.inputs.autoscaling).toMatchObject({ totalMinNodeCount: 0, totalMaxNodeCount: 10, locationPolicy: "ANY" });
+      // 4 GPUs × (150 × 0.3 + 100 × 0.2 vCPU) = 260 vCPU on e2-standard-4 (3.6 vCPUs for pods): ceil(72.2) = 73 nodes.
+      expect(consumers.inputs.autoscaling).toMatchObject({ totalMinNodeCount: 0, totalMaxNodeCount: 73, locationPolicy: "ANY" });
       expect(consumers.inputs.initialNodeCount).toBe(0);
       expect(consumers.inputs.nodeConfig).toMatchObject({ machineType: "e2-standard-4", spot: true, labels: { consumer: "yes" } });
       expect(consumers.inputs.nodeConfig.taints).toEqual([{ key: "consumer", value: "yes", effect: "NO_SCHEDULE" }]);

@@ -7,6 +7,7 @@ import { platformNamespace } from "./kubernetes";
 import { jobCounts, jobCountSeries } from "./redis";
 import { gpuUtilisationSum, inClusterPrometheusUrl } from "../observability/metrics";
 import { CloudLayer } from "../seam";
+import { consumerCeiling } from "../consumer-sizing";
 
 export interface WorkloadAutoscalingArgs {
   readonly queues: readonly string[];
@@ -70,8 +71,6 @@ export const scalingPolicy = {
      * and the consumers' job holder (charts/consumers scripts/job-holder.py) makes it pick idle ones.
      */
     inFlightJobsPerReplica: 1,
-    /** Replicas per TF-Serving replica the GPU pool can hold. */
-    replicasPerTfServing: { job: 10, zip: 2 },
   },
 } as const;
 
@@ -241,13 +240,14 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
 
     const c = scalingPolicy.consumers;
     for (const consumer of args.consumers) {
-      const perTfServing = consumer.env.CONSUMER_TYPE === "zip" ? c.replicasPerTfServing.zip : c.replicasPerTfServing.job;
+      // One GPU per TF-Serving replica: its ceiling is the GPU count.
+      const ceiling = consumerCeiling(consumer.jobType, consumer.env.CONSUMER_TYPE === "zip" ? "zip" : "job", args.tfServing.maxReplicas);
       scaledObject(consumer.name, {
         scaleTargetRef: { name: consumer.name },
         pollingInterval: c.pollingInterval,
         cooldownPeriod: c.cooldownPeriod,
         minReplicaCount: 0,
-        maxReplicaCount: perTfServing * args.tfServing.maxReplicas,
+        maxReplicaCount: ceiling,
         fallback: exporterOutageFallback,
         triggers: [
           queueDepthTrigger(consumer.queue, c.queuedJobsPerReplica),

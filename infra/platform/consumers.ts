@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { consumerEnv, consumersOf, ConsumerSpec, redisService, tfServingService } from "../kiosk-contract";
+import { consumerResources } from "../consumer-sizing";
 import { CloudLayer } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
@@ -9,12 +10,6 @@ export interface ConsumersArgs {
   readonly config: KioskConfig;
   readonly cloud: CloudLayer;
 }
-
-/** Requests as in the original Kiosk; zip consumers only unpack archives. */
-const consumerResources = {
-  job: { requests: { cpu: "300m", memory: "256Mi" }, limits: { cpu: "2", memory: "4Gi" } },
-  zip: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "2Gi" } },
-};
 
 /**
  * How often a consumer pod's job holder looks at its processing list. A pod that has just taken a job
