@@ -33,12 +33,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+async function until<T>(what: string | (() => string), seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) fail(`${what} within ${seconds} s`);
+    if (Date.now() > deadline) fail(`${typeof what === "string" ? what : what()} within ${seconds} s`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -70,12 +70,18 @@ export async function checkJobHolder(run: JobHolderRun, summary: string[]): Prom
   const livePods = async () => (await client.ok<{ items: Pod[] }>("GET", `${podsPath}?labelSelector=${selector}`)).items.filter((p) => !p.metadata.deletionTimestamp);
   const scale = (replicas: number) => client.ok("PATCH", `${deploymentPath}/scale?fieldManager=kube-controller-manager`, { spec: { replicas } }, "application/merge-patch+json");
 
+  const running = (count: number) =>
+    until(`${count} ${run.consumer} pods running`, 90, async () => {
+      const ready = (await livePods()).filter((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+      return ready.length === count ? ready : undefined;
+    });
+  // The pod that holds the job is the newer one: left to itself, the ReplicaSet controller deletes the pod
+  // that has been ready for the shorter time first, so keeping it proves the deletion cost decided.
+  await scale(1);
+  const [idle] = await running(1);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   await scale(2);
-  const pods = await until(`two ${run.consumer} pods running`, 90, async () => {
-    const running = (await livePods()).filter((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
-    return running.length === 2 ? running : undefined;
-  });
-  const [busy, idle] = pods;
+  const busy = (await running(2)).find((p) => p.metadata.name !== idle.metadata.name)!;
 
   const processes: ChildProcess[] = [];
   const logs = path.join(run.dir, "logs");
@@ -134,8 +140,9 @@ export async function checkJobHolder(run: JobHolderRun, summary: string[]): Prom
     await holderFor(busy);
     await holderFor(idle);
     const annotationsOf = async (pod: Pod) => (await client.ok<Pod>("GET", `${podsPath}/${pod.metadata.name}`)).metadata.annotations ?? {};
+    const holderLog = (pod: Pod) => fs.readFileSync(path.join(logs, `job-holder-${pod.metadata.name}.log`), "utf8").trim().split("\n").slice(-3).join("\n");
     const marked = (pod: Pod, cost: string, evict: string) =>
-      until(`${pod.metadata.name} annotated ${deletionCost}=${cost}, ${safeToEvict}=${evict} by its job holder (logs in ${logs})`, 30, async () => {
+      until(() => `${pod.metadata.name} annotated ${deletionCost}=${cost}, ${safeToEvict}=${evict} by its job holder; its log ends:\n${holderLog(pod)}\n`, 30, async () => {
         const annotations = await annotationsOf(pod);
         return annotations[deletionCost] === cost && annotations[safeToEvict] === evict ? true : undefined;
       });
@@ -174,7 +181,7 @@ export async function checkJobHolder(run: JobHolderRun, summary: string[]): Prom
     // The job is done: the pod may go again.
     redisCli(redisPort, "LREM", `processing-${run.queue}:${busy.metadata.name}`, "1", "job-e2e");
     await marked(busy, "0", "true");
-    summary.push(`scale-down 2 → 1 kept ${busy.metadata.name}, which held a job; once done it was marked idle again`);
+    summary.push(`scale-down 2 → 1 kept ${busy.metadata.name}, the newer pod (which the controller deletes first by default) because it held a job; once done it was marked idle again`);
   } finally {
     for (const child of processes.reverse()) if (child.exitCode === null) child.kill("SIGTERM");
     await scale(0);

@@ -10,6 +10,10 @@ When the list empties, the cost drops to 0 and the pod may be evicted again.
 Only the standard library: it runs with the consumer image's Python (3.8) and needs nothing installed.
 It reaches the Redis master through Sentinel, as the consumer does, and patches only its own pod; a
 ValidatingAdmissionPolicy holds its service account to exactly that.
+
+Read at k8s.io/kubernetes@v1.35.4: pkg/controller/controller_utils.go ActivePodsWithRanks ranks a lower
+pod-deletion-cost for deletion first (after unscheduled, pending and unready pods); pkg/kubelet/kubelet_pods.go
+getServiceEnvVarMap sets KUBERNETES_SERVICE_HOST/PORT even with enableServiceLinks false.
 """
 import json
 import os
@@ -18,6 +22,7 @@ import socket
 import ssl
 import sys
 import time
+import urllib.error
 import urllib.request
 
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
@@ -148,6 +153,10 @@ def main():
                 pod.annotate(annotations_for(busy))
                 marked = busy
                 print("job-holder: %s" % ("holding a job" if busy else "idle"), flush=True)
+            except urllib.error.HTTPError as error:
+                # The API server says why in a Status object; a refusal by the consumers' admission policy names its rule.
+                detail = error.read().decode(errors="replace")[:500]
+                print("job-holder: patching the pod: HTTP %s: %s" % (error.code, detail), file=sys.stderr, flush=True)
             except OSError as error:
                 print("job-holder: patching the pod: %s" % error, file=sys.stderr, flush=True)
         time.sleep(interval)
