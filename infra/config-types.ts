@@ -139,6 +139,8 @@ export interface KioskConfig {
   readonly upstreamChartsDir?: string;
   /** Whether KEDA already runs in the cluster (its CRDs and operator), so the stack does not install it. */
   readonly existingKeda: boolean;
+  /** Docker Hub images through a cache in the cloud (kiosk:registryMirror); the credentials ECR needs for Docker Hub on aws. */
+  readonly registryMirror: { readonly enabled: boolean; readonly dockerHub?: { readonly username: string; readonly accessToken: string } };
   readonly exposeInternalUis: boolean;
   readonly monitoring: {
     /** Where Alertmanager sends alerts; none set means alerts are only visible in Alertmanager and Grafana. */

@@ -283,6 +283,7 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     components,
     upstreamChartsDir: readUpstreamChartsDir(read),
     existingKeda: read.boolean("existingKeda"),
+    registryMirror: readRegistryMirror(read, cloud),
     exposeInternalUis: read.boolean("exposeInternalUis"),
     monitoring: {
       alertReceivers: readAlertReceivers(read),
@@ -361,6 +362,21 @@ function readAws(read: ConfigReader): AwsConfig {
     read.problem("awsApiPublicAccess", "and kiosk:awsApiPrivateAccess are both false; the cluster API would be unreachable");
   }
   return config;
+}
+
+function readRegistryMirror(read: ConfigReader, cloud: Cloud): KioskConfig["registryMirror"] {
+  const enabled = read.boolean("registryMirror");
+  if (!enabled) return { enabled };
+  if (cloud === "local") {
+    read.problem("registryMirror", "is for the cloud stacks (gcp, aws); a local cluster pulls through whatever mirror its container runtime is configured with");
+    return { enabled: false };
+  }
+  if (cloud !== "aws") return { enabled };
+  const username = read.optionalString("dockerHubUsername");
+  const accessToken = read.optionalString("dockerHubAccessToken");
+  if (username === undefined) read.problem("dockerHubUsername", "is required with kiosk:registryMirror on aws: ECR's pull-through cache signs in to Docker Hub");
+  if (accessToken === undefined) read.problem("dockerHubAccessToken", "is required with kiosk:registryMirror on aws (set it with `pulumi config set --secret kiosk:dockerHubAccessToken ...`)");
+  return { enabled, dockerHub: { username: username ?? "", accessToken: accessToken ?? "" } };
 }
 
 function readAlertReceivers(read: ConfigReader): AlertReceivers {

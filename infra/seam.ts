@@ -42,6 +42,15 @@ export interface CloudLayer {
   readonly kioskSecrets?: readonly KioskSecret[];
   /** Namespaces outside the Kiosk's that its pods must reach, and on which ports (e.g. the local object store). */
   readonly extraEgress?: readonly ExtraEgress[];
+  /** A registry that serves Docker Hub's images (`<mirror>/vanvalenlab/kiosk-frontend`), when the stack has one (kiosk:registryMirror). */
+  readonly dockerHubMirror?: pulumi.Output<string>;
+}
+
+/** Where a Docker Hub image is pulled from: the cloud's mirror when there is one (official images live under library/), else Docker Hub. */
+export function dockerHubImage(cloud: Pick<CloudLayer, "dockerHubMirror">, repository: string): pulumi.Input<string> {
+  if (!cloud.dockerHubMirror) return repository;
+  const path = repository.includes("/") ? repository : `library/${repository}`;
+  return pulumi.interpolate`${cloud.dockerHubMirror}/${path}`;
 }
 
 /** A destination of the Kiosk's pods beyond the defaults: a namespace, or (no namespace) any address. */

@@ -49,6 +49,8 @@ export class EksCluster extends pulumi.ComponentResource {
   readonly cluster: eks.Cluster;
   readonly name: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
+  /** The role every node group runs as. */
+  readonly nodeRole: aws.iam.Role;
   readonly provider: k8s.Provider;
   readonly nodeGroups: Record<"system" | "consumers" | "gpu", aws.eks.NodeGroup>;
   readonly addons: aws.eks.Addon[];
@@ -108,7 +110,7 @@ export class EksCluster extends pulumi.ComponentResource {
     this.kubeconfig = pulumi.secret(this.cluster.kubeconfigJson);
     this.provider = new k8s.Provider(`${name}-eks`, { kubeconfig: this.kubeconfig }, { parent: this });
 
-    const nodeRole = new aws.iam.Role(
+    const nodeRole = (this.nodeRole = new aws.iam.Role(
       `${name}-nodes`,
       {
         assumeRolePolicy: JSON.stringify({
@@ -118,7 +120,7 @@ export class EksCluster extends pulumi.ComponentResource {
         description: `Nodes of EKS cluster ${clusterName}`,
       },
       { parent: this },
-    );
+    ));
     const nodePolicies = nodeManagedPolicies.map(
       (policyArn, index) => new aws.iam.RolePolicyAttachment(`${name}-nodes-${index}`, { role: nodeRole.name, policyArn }, { parent: this }),
     );

@@ -10,6 +10,7 @@ import { NvidiaDevicePlugin } from "./gpu-device-plugin";
 import { EksPodIdentities } from "./identity";
 import { AwsNetwork } from "./network";
 import { ClusterAutoscaler } from "./node-autoscaler";
+import { DockerHubPullThroughCache } from "./registry-mirror";
 
 export interface AwsCloudArgs {
   readonly config: KioskConfig;
@@ -35,6 +36,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudLayer {
   };
   readonly storageClassName: string;
   readonly readiness: pulumi.Resource[];
+  readonly dockerHubMirror?: pulumi.Output<string>;
 
   constructor(name: string, args: AwsCloudArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:aws:AwsCloud", name, {}, opts);
@@ -63,7 +65,12 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudLayer {
     const region = { AWS_REGION: awsConfig.region };
     this.cloudEnv = { frontend: region, consumer: region, tfServing: region };
     // Workloads start once nodes, add-ons, volumes, bucket settings and identities exist; destroy removes them first.
-    this.readiness = [...Object.values(cluster.nodeGroups), ...cluster.addons, cluster.storageClass, ...bucket.settings, ...identities.associations];
+    const dockerHub = config.registryMirror.dockerHub;
+    const mirror = config.registryMirror.enabled && dockerHub
+      ? new DockerHubPullThroughCache(`${name}-docker-hub`, { clusterName: config.clusterName, region: awsConfig.region, nodeRole: cluster.nodeRole, dockerHub }, { parent: this })
+      : undefined;
+    this.dockerHubMirror = mirror?.prefix;
+    this.readiness = [...Object.values(cluster.nodeGroups), ...cluster.addons, cluster.storageClass, ...bucket.settings, ...identities.associations, ...(mirror?.resources ?? [])];
     this.bucket = {
       name: bucket.name,
       url: bucket.url,

@@ -15,8 +15,12 @@ export const requiredGoogleApis = [
   "monitoring.googleapis.com",
 ] as const;
 
+/** Turned on only with kiosk:registryMirror: the Docker Hub cache is an Artifact Registry repository. */
+export const registryMirrorApi = "artifactregistry.googleapis.com";
+
 export interface GoogleApisArgs {
   readonly project: string;
+  readonly registryMirror: boolean;
 }
 
 /** Enables the required APIs; everything else in the gcp stack depends on `enabled`. */
@@ -25,7 +29,7 @@ export class GoogleApis extends pulumi.ComponentResource {
 
   constructor(name: string, args: GoogleApisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:gcp:GoogleApis", name, {}, opts);
-    this.enabled = requiredGoogleApis.map(
+    this.enabled = [...requiredGoogleApis, ...(args.registryMirror ? [registryMirrorApi] : [])].map(
       (api) =>
         new gcp.projects.Service(
           `${name}-${api.split(".")[0]}`,

@@ -8,6 +8,7 @@ import { GcsBucket } from "./bucket";
 import { GkeCluster } from "./cluster";
 import { GkeWorkloadIdentities, KedaGpuMetricsReader } from "./identity";
 import { GkeNetwork } from "./network";
+import { DockerHubMirror } from "./registry-mirror";
 
 export interface GcpCloudArgs {
   readonly config: KioskConfig;
@@ -25,6 +26,7 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly cloudEnv: CloudLayer["cloudEnv"];
   readonly ingress: IngressSpecifics = { loadBalancerServiceAnnotations: {}, serviceType: "LoadBalancer" };
   readonly readiness: pulumi.Resource[];
+  readonly dockerHubMirror?: pulumi.Output<string>;
 
   constructor(name: string, args: GcpCloudArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:gcp:GcpCloud", name, {}, opts);
@@ -33,7 +35,7 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
     if (!gcpConfig) throw new Error("GcpCloud needs the gcp section of the config (kiosk:cloud is gcp)");
     const project = gcpConfig.project;
 
-    const apis = new GoogleApis(`${name}-apis`, { project }, { parent: this });
+    const apis = new GoogleApis(`${name}-apis`, { project, registryMirror: config.registryMirror.enabled }, { parent: this });
     const afterApis = { parent: this, dependsOn: apis.enabled };
     const network = new GkeNetwork(`${name}-network`, { project, region: gcpConfig.region }, afterApis);
     const cluster = new GkeCluster(`${name}-gke`, { config, gcp: gcpConfig, network }, afterApis);
@@ -57,7 +59,9 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
     // consumers' and the config writer's google-cloud-storage clients find the project themselves.
     this.cloudEnv = { frontend: { GCLOUD_PROJECT_ID: project }, consumer: {}, tfServing: {} };
     // Workloads start only once their nodes and their identity exist; destroy removes them first.
-    this.readiness = [...cluster.nodePools, ...identities.bindings, ...kedaMetricsReader.bindings, cluster.controlPlaneFirewall];
+    const mirror = config.registryMirror.enabled ? new DockerHubMirror(`${name}-docker-hub`, { project, region: gcpConfig.region, clusterName: config.clusterName }, afterApis) : undefined;
+    this.dockerHubMirror = mirror?.prefix;
+    this.readiness = [...cluster.nodePools, ...identities.bindings, ...kedaMetricsReader.bindings, cluster.controlPlaneFirewall, ...(mirror ? [mirror.repository] : [])];
     this.bucket = {
       name: bucket.name,
       url: bucket.url,

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { ownChart, platformNamespace } from "../platform/kubernetes";
 import { platformNamespaces } from "../platform/namespaces";
-import { CloudLayer } from "../seam";
+import { CloudLayer, dockerHubImage } from "../seam";
 import { upstreamImages } from "../upstream-charts";
 
 export interface VpnArgs {
@@ -28,7 +28,7 @@ export class Vpn extends pulumi.ComponentResource {
       name,
       "openvpn",
       {
-        image: { repository: upstreamImages.openvpnAccessServer.repository, tag: upstreamImages.openvpnAccessServer.tag },
+        image: { repository: dockerHubImage(cloud, upstreamImages.openvpnAccessServer.repository), tag: upstreamImages.openvpnAccessServer.tag },
         service: { type: cloud.ingress.serviceType, port: 1194, annotations: cloud.ingress.loadBalancerServiceAnnotations },
         storage: { sizeGi: 1, storageClassName: cloud.storageClassName ?? "" },
         resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },

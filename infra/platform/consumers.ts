@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { consumerEnv, consumersOf, ConsumerSpec, redisService, tfServingService } from "../kiosk-contract";
 import { consumerResources } from "../consumer-sizing";
-import { CloudLayer } from "../seam";
+import { CloudLayer, dockerHubImage } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
 export interface ConsumersArgs {
@@ -32,7 +32,7 @@ export class Consumers extends pulumi.ComponentResource {
       name,
       "consumers",
       {
-        image: { repository, tag },
+        image: { repository: dockerHubImage(cloud, repository), tag },
         initialReplicas: 0,
         env: [...envList({ ...consumerEnv, STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv.consumer }), ...identity.env],
         nodeSelector: cloud.consumerPlacement.nodeSelector,

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { frontendEnv, frontendMemoryLimit, frontendService, maxUploadSize, offeredInPortal } from "../kiosk-contract";
-import { CloudLayer } from "../seam";
+import { CloudLayer, dockerHubImage } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
 export interface FrontendArgs {
@@ -26,7 +26,7 @@ export class Frontend extends pulumi.ComponentResource {
       name,
       "frontend",
       {
-        image: { repository, tag },
+        image: { repository: dockerHubImage(cloud, repository), tag },
         port: frontendService.port,
         env: [
           ...envList({ ...frontendEnv, JOB_TYPES: config.jobTypes.filter(offeredInPortal).join(","), STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv.frontend }),

@@ -41,11 +41,11 @@ export class Platform extends pulumi.ComponentResource {
       new k8s.core.v1.Secret(`${name}-${secret.name}`, { metadata: { name: secret.name, namespace: kioskNamespace }, stringData: secret.stringData }, inNamespace);
     }
 
-    const redis = new Redis(`${name}-redis`, { queues: queuesOf(config.jobTypes), storageGi: config.redisStorageGi, storageClassName: cloud.storageClassName }, inNamespace);
+    const redis = new Redis(`${name}-redis`, { queues: queuesOf(config.jobTypes), storageGi: config.redisStorageGi, storageClassName: cloud.storageClassName, dockerHubMirror: cloud.dockerHubMirror }, inNamespace);
     const tfServing = new TfServing(`${name}-tf-serving`, { config, cloud }, inNamespace);
     const consumers = new Consumers(`${name}-consumers`, { config, cloud }, inNamespace);
     new Frontend(`${name}-frontend`, { config, cloud, ingressClassName: ingress.className, clusterIssuer: ingress.clusterIssuer }, { ...inNamespace, dependsOn: [...inNamespace.dependsOn, ...(ingress.chart ? [ingress.chart] : [])] });
-    new RedisJanitor(`${name}-janitor`, { config }, inNamespace);
+    new RedisJanitor(`${name}-janitor`, { config, cloud }, inNamespace);
     new WorkloadAutoscaling(
       `${name}-autoscaling`,
       {

@@ -2,10 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { janitorEnv, redisService } from "../kiosk-contract";
+import { CloudLayer, dockerHubImage } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
 export interface RedisJanitorArgs {
   readonly config: KioskConfig;
+  readonly cloud: Pick<CloudLayer, "dockerHubMirror">;
 }
 
 /** Puts jobs back on their queue when the consumer pod that held them is gone. */
@@ -19,7 +21,7 @@ export class RedisJanitor extends pulumi.ComponentResource {
       name,
       "redis-janitor",
       {
-        image: { repository, tag },
+        image: { repository: dockerHubImage(args.cloud, repository), tag },
         // The janitor watches processing-<job type>:* and processing-<job type>-zip:* itself; it takes job types.
         env: envList({ ...janitorEnv, QUEUES: args.config.jobTypes.join(",") }),
         resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },

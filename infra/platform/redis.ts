@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { redisService } from "../kiosk-contract";
+import { CloudLayer, dockerHubImage } from "../seam";
 import { upstreamImages } from "../upstream-charts";
 import { ownChart } from "./kubernetes";
 
@@ -8,6 +9,8 @@ export interface RedisArgs {
   readonly queues: readonly string[];
   readonly storageGi: number;
   readonly storageClassName?: string;
+  /** The cloud's Docker Hub mirror, when the stack has one. */
+  readonly dockerHubMirror?: CloudLayer["dockerHubMirror"];
 }
 
 /**
@@ -31,7 +34,7 @@ export function jobCountSeries(key: string): string {
 /** The values the program installs charts/redis with; the real-server suite and the counting benchmark render the same. */
 export function redisChartValues(args: RedisArgs) {
   return {
-    image: upstreamImages.valkey,
+    image: { ...upstreamImages.valkey, repository: dockerHubImage(args, upstreamImages.valkey.repository) },
     replicas: redisService.replicas,
     masterSet: redisService.sentinelMasterSet,
     quorum: Math.floor(redisService.replicas / 2) + 1,
@@ -44,7 +47,7 @@ export function redisChartValues(args: RedisArgs) {
       sentinel: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
     },
     exporter: {
-      image: upstreamImages.redisExporter,
+      image: { ...upstreamImages.redisExporter, repository: dockerHubImage(args, upstreamImages.redisExporter.repository) },
       queues: [...args.queues],
       resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
     },

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { modelsUsedBy, ServedModel, tfServingConfigWriterEnv, tfServingEnv, tfServingServerArgs, tfServingService } from "../kiosk-contract";
-import { CloudLayer } from "../seam";
+import { CloudLayer, dockerHubImage } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
 export interface TfServingArgs {
@@ -39,10 +39,10 @@ export class TfServing extends pulumi.ComponentResource {
       name,
       "tf-serving",
       {
-        image: { repository, tag },
+        image: { repository: dockerHubImage(cloud, repository), tag },
         // The writer lists the models bucket (STORAGE_BUCKET) and writes models.conf; the server then reads the models.
         configWriter: {
-          image: { repository: writerRepository, tag: writerTag },
+          image: { repository: dockerHubImage(cloud, writerRepository), tag: writerTag },
           env: [...envList({ ...tfServingConfigWriterEnv, STORAGE_BUCKET: config.modelsBucket, ...cloud.cloudEnv.tfServing }), ...identity.env],
         },
         ...(pinned ? { configFiles: tfServingConfigFiles(config.modelsBucket, pinned, cpus) } : {}),

@@ -28,6 +28,7 @@ export const awsOutputs: Record<string, OutputMock> = {
     return { bucket, arn: `arn:aws:s3:::${bucket}` };
   },
   "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
+  "aws:secretsmanager/secret:Secret": (args) => ({ arn: `arn:aws:secretsmanager:us-west-2:${mockAwsAccount}:secret:${args.inputs.name ?? args.name}-AbCdEf` }),
   "aws:eks/nodeGroup:NodeGroup": (args) => {
     const nodeGroupName = mockNodeGroupName(args.inputs);
     return {
@@ -50,6 +51,7 @@ export const awsCalls: Record<string, CallMock> = {
     kubernetesVersion: args.inputs.kubernetesVersion,
     version: `v${args.inputs.kubernetesVersion}.0-${args.inputs.addonName}-eksbuild.1`,
   }),
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: mockAwsAccount, arn: `arn:aws:iam::${mockAwsAccount}:user/deployer`, userId: "AIDAMOCK" }),
   "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
     names: ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"],
     zoneIds: ["usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"],
