@@ -22,7 +22,7 @@ describe("the CI workflow", () => {
   it("runs the README's test command, through .ci/run, on every pull request and push", () => {
     expect(Object.keys(workflow.on)).toEqual(expect.arrayContaining(["pull_request", "push"]));
     expect(steps("test").some((s) => s.run === ".ci/run")).toBe(true);
-    expect(fs.readFileSync(path.join(projectRoot, ".ci/run"), "utf8")).toMatch(/npm ci\nnpm test\nnpm run e2e:local\nnpm run test:redis\n/);
+    expect(fs.readFileSync(path.join(projectRoot, ".ci/run"), "utf8")).toMatch(/npm ci\nnpm test\nnpm run e2e:local\nnpm run test:redis\nnpm run test:overlays\n/);
   });
 
   it("keeps the real-engine toolchain between runs, keyed by its pinned versions", () => {
