@@ -268,7 +268,7 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
       access: readBucketAccess(read, cloud),
     },
     modelsBucket,
-    tfServingModels: read.oneOf("tfServingModels", ["pinned", "all"] as const),
+    tfServingModels: readTfServingModels(read, cloud),
     gpu,
     consumerPool,
     systemPool,
@@ -362,6 +362,19 @@ function readAws(read: ConfigReader): AwsConfig {
     read.problem("awsApiPublicAccess", "and kiosk:awsApiPrivateAccess are both false; the cluster API would be unreachable");
   }
   return config;
+}
+
+/**
+ * kiosk:tfServingModels. `all` runs the config writer, which works on gcp only: it lists the models bucket
+ * with google-cloud-storage's default Client() and get_bucket(), which need Google credentials
+ * (kiosk-tf-serving@0.5.0 writers.py), and its S3 writer never receives its keys.
+ */
+function readTfServingModels(read: ConfigReader, cloud: Cloud): "pinned" | "all" {
+  const value = read.oneOf("tfServingModels", ["pinned", "all"] as const);
+  if (value === "all" && cloud !== "gcp") {
+    read.problem("tfServingModels", `= "all" works on gcp only: the config writer that lists the models bucket needs Google credentials, which ${cloud} pods do not have; use "pinned" (the program writes the model config itself)`);
+  }
+  return value;
 }
 
 function readRegistryMirror(read: ConfigReader, cloud: Cloud): KioskConfig["registryMirror"] {

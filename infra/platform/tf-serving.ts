@@ -14,6 +14,18 @@ export interface TfServingArgs {
  * TensorFlow Serving on the GPU pool, starting with no pod: KEDA brings it up when there is work. On
  * a cluster without a GPU pool (the local stack) it runs on CPU: slow, but the whole path works.
  */
+/**
+ * Off GCP, TF-Serving reads a gs:// models bucket with no Google credentials: TensorFlow 2.8's GCS
+ * filesystem then sends its requests without an Authorization header, which a public bucket answers
+ * (tensorflow@v2.8.0 core/platform/cloud/google_auth_provider.cc GetToken: "Public objects can still be
+ * accessed with an empty bearer token"; gcs_file_system.cc adds the header only for a non-empty token).
+ * NO_GCE_CHECK=true (read in GetToken) skips its probe of the GCE metadata server first, which off GCP
+ * only fails, with up to ten retries.
+ */
+export function anonymousGcsEnv(cloud: string, modelsBucket: string): Record<string, string> {
+  return cloud !== "gcp" && modelsBucket.startsWith("gs://") ? { NO_GCE_CHECK: "true" } : {};
+}
+
 export class TfServing extends pulumi.ComponentResource {
   readonly chart: k8s.helm.v3.Release;
   readonly deploymentName = "tf-serving";
@@ -50,7 +62,7 @@ export class TfServing extends pulumi.ComponentResource {
         grpcPort: tfServingService.grpcPort,
         restPort: tfServingService.restPort,
         metricsPath: tfServingService.metricsPath,
-        env: [...envList({ ...tfServingEnv, ...cloud.cloudEnv.tfServing }), ...identity.env],
+        env: [...envList({ ...tfServingEnv, ...anonymousGcsEnv(cloud.cloud, config.modelsBucket), ...cloud.cloudEnv.tfServing }), ...identity.env],
         args: tfServingServerArgs(loadThreads(pinned, cpus)),
         resources: { requests: { cpu: "1", memory: "3584Mi" }, limits: { cpu: String(cpus), memory: gpu ? "12Gi" : "8Gi" } },
         gpus: this.gpusPerPod,
