@@ -11,8 +11,14 @@ if [ ! -f "$stamp" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-test.txt
   touch "$stamp"
 fi
+python="$(cd "$venv" && pwd)/bin/python"
 for overlay in */; do
   [ -d "$overlay/tests" ] || continue
   echo "== ${overlay%/}"
-  (cd "$overlay" && "../$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
+  if [ -f "$overlay/package.json" ]; then
+    # A Node.js overlay: its own locked dependencies, node's test runner, moto from the virtualenv.
+    (cd "$overlay" && npm ci --ignore-scripts --no-audit --no-fund --silent && MOTO_PYTHON="$python" node --test tests/)
+  else
+    (cd "$overlay" && "$python" -m pytest -q -p no:cacheprovider tests)
+  fi
 done
