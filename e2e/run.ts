@@ -52,7 +52,9 @@ function kwokStages(dir: string): string {
 
 function copyProject(target: string): void {
   fs.mkdirSync(target, { recursive: true });
-  for (const entry of projectFiles) fs.cpSync(path.join(repo, entry), path.join(target, entry), { recursive: true });
+  // Dependencies are linked, never copied (an overlay's own node_modules included).
+  const notDependencies = (source: string) => path.basename(source) !== "node_modules";
+  for (const entry of projectFiles) fs.cpSync(path.join(repo, entry), path.join(target, entry), { recursive: true, filter: notDependencies });
   fs.symlinkSync(path.join(repo, "node_modules"), path.join(target, "node_modules"));
 }
 

@@ -9,7 +9,7 @@ import { FakeNode } from "./control-plane";
 export const stackName = "local";
 
 /** The project as a user checks it out; node_modules is linked, not copied. */
-export const projectFiles = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "infra", "charts"];
+export const projectFiles = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "infra", "charts", "images"];
 
 const cpu = { cpu: "16", memory: "64Gi", pods: "110", "ephemeral-storage": "200Gi" };
 

@@ -74,6 +74,8 @@ export interface LocalConfig {
   readonly existingIngressClass?: string;
   /** An S3-compatible store already running; undefined runs MinIO in the cluster. */
   readonly existingObjectStore?: ExistingObjectStore;
+  /** The store's address as the user's browser reaches it, for the overlays' signed links; undefined signs for the in-cluster address. */
+  readonly s3PublicEndpoint?: string;
 }
 
 export interface ExistingObjectStore {
@@ -83,7 +85,15 @@ export interface ExistingObjectStore {
   readonly secretAccessKey: import("@pulumi/pulumi").Output<string>;
 }
 
+export const imageSets = ["published", "overlay"] as const;
+/** published: vanvalenlab's images as they are; overlay: ours (images/), which replace their storage layer. */
+export type ImageSet = (typeof imageSets)[number];
+
 export interface ImageConfig {
+  /** Which frontend and consumer images run (the others are always the published ones). */
+  readonly set: ImageSet;
+  /** With overlays: how long a result or upload link stays valid, in seconds. */
+  readonly signedLinkSeconds: number;
   readonly frontend: string;
   readonly consumer: string;
   readonly tfServing: string;

@@ -8,6 +8,8 @@ import {
   clusterAccessLevels,
   BucketAccessMode,
   bucketAccessModes,
+  ImageSet,
+  imageSets,
   Cloud,
   clouds,
   ExistingObjectStore,
@@ -19,7 +21,7 @@ import {
 } from "./config-types";
 import { gpuCatalog } from "./gpu-catalog";
 import { consumerNodesFor, vcpusOf } from "./consumer-sizing";
-import { childQueuesOf, consumerTypes, kioskImages, offeredInPortal, portalJobTypes } from "./kiosk-contract";
+import { childQueuesOf, consumerTypes, kioskImages, offeredInPortal, overlayBuild, overlayImages, portalJobTypes } from "./kiosk-contract";
 import { clusterAutoscalerImageTags } from "./upstream-charts";
 
 export * from "./config-types";
@@ -232,7 +234,7 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
   }
   if (new Set(jobTypes).size !== jobTypes.length) read.problem("jobTypes", `lists a job type twice: ${jobTypes.join(", ")}`);
 
-  const images = readImages(read);
+  const images = readImages(read, cloud);
   const domain = read.optionalString("domain");
   if (domain !== undefined && !hostnameShape.test(domain)) {
     read.problem("domain", `= "${domain}" is not a DNS name such as kiosk.example.org`);
@@ -265,7 +267,7 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
       name: bucketName,
       retentionDays: read.integer("bucketRetentionDays", 1, 3650),
       forceDestroy: read.boolean("forceDestroyBucket"),
-      access: readBucketAccess(read, cloud),
+      access: readBucketAccess(read, cloud, images.set),
     },
     modelsBucket,
     tfServingModels: readTfServingModels(read, cloud),
@@ -429,7 +431,17 @@ function readLocal(read: ConfigReader): LocalConfig {
   if (existingIngressClass !== undefined && !dnsLabelShape.test(existingIngressClass)) {
     read.problem("localIngressClass", `= "${existingIngressClass}" is not an IngressClass name (lowercase letters, digits and hyphens)`);
   }
-  return { kubeContext: kubeContext ?? "", storageClass: read.optionalString("localStorageClass"), existingIngressClass, existingObjectStore: readExistingObjectStore(read) };
+  const s3PublicEndpoint = read.optionalString("localS3PublicEndpoint");
+  if (s3PublicEndpoint !== undefined && !/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(s3PublicEndpoint)) {
+    read.problem("localS3PublicEndpoint", `= "${s3PublicEndpoint}" must be the URL a browser reaches the store at, such as http://localhost:9000`);
+  }
+  return {
+    kubeContext: kubeContext ?? "",
+    storageClass: read.optionalString("localStorageClass"),
+    existingIngressClass,
+    existingObjectStore: readExistingObjectStore(read),
+    s3PublicEndpoint: s3PublicEndpoint?.replace(/\/$/, ""),
+  };
 }
 
 /** kiosk:localS3Endpoint with its two credentials: all three, or none (MinIO in the cluster). */
@@ -446,9 +458,9 @@ function readExistingObjectStore(read: ConfigReader): ExistingObjectStore | unde
   return { endpoint: (endpoint ?? "").replace(/\/$/, ""), accessKeyId: accessKeyId ?? "", secretAccessKey: pulumi.secret(secretAccessKey ?? "") };
 }
 
-/** Link-readable objects are what the published images need on GCS; elsewhere objects are private. */
-function readBucketAccess(read: ConfigReader, cloud: Cloud): BucketAccessMode {
-  const value = read.optionalString("bucketAccess") ?? (cloud === "gcp" ? "link-readable" : "private");
+/** Link-readable objects are what the published images need on GCS; the overlays and other clouds keep objects private. */
+function readBucketAccess(read: ConfigReader, cloud: Cloud, imageSet: ImageSet): BucketAccessMode {
+  const value = read.optionalString("bucketAccess") ?? (cloud === "gcp" && imageSet === "published" ? "link-readable" : "private");
   if (!(bucketAccessModes as readonly string[]).includes(value)) {
     read.problem("bucketAccess", `= "${value}" is not allowed; allowed values: ${bucketAccessModes.join(", ")}`);
     return "private";
@@ -456,6 +468,12 @@ function readBucketAccess(read: ConfigReader, cloud: Cloud): BucketAccessMode {
   if (value === "link-readable" && cloud !== "gcp") {
     read.problem("bucketAccess", `= "link-readable" is available on gcp only; on ${cloud} objects are private (allowed value: private)`);
     return "private";
+  }
+  if (value === "private" && cloud === "gcp" && imageSet === "published") {
+    read.problem("bucketAccess", `= "private" cannot work with the published images, which make every upload public (kiosk-frontend@0.11.3 upload.controller.js makePublic); set kiosk:imageSet to overlay, or kiosk:bucketAccess to link-readable`);
+  }
+  if (value === "link-readable" && imageSet === "overlay") {
+    read.problem("bucketAccess", `= "link-readable" is not needed with the overlays, which hand out signed links; use private`);
   }
   return value as BucketAccessMode;
 }
@@ -494,17 +512,38 @@ function machineType(read: ConfigReader, cloud: Cloud, key: string, defaultKey: 
   return value;
 }
 
-function readImages(read: ConfigReader): ImageConfig {
-  const image = (key: string, repository: string): string => {
+/**
+ * The image set: overlays by default where the published images cannot store at all (S3: the frontend
+ * hands the consumer a URL as the object key, both pass static keys), the published images on gcp.
+ */
+function readImages(read: ConfigReader, cloud: Cloud): ImageConfig {
+  const set = (read.optionalString("imageSet") ?? (cloud === "gcp" ? "published" : "overlay")) as ImageSet;
+  if (!(imageSets as readonly string[]).includes(set)) read.problem("imageSet", `= "${set}" is not allowed; allowed values: ${imageSets.join(", ")}`);
+  if (set === "published" && cloud !== "gcp") {
+    read.problem("imageSet", `= "published" cannot work on ${cloud}: the published frontend hands the consumer an upload's URL as its object key and both sign in with static keys; use overlay (README: image overlays)`);
+  }
+  const registry = read.optionalString("overlayRegistry");
+  if (set === "overlay" && registry === undefined) {
+    read.problem("overlayRegistry", "is required with kiosk:imageSet overlay: the registry you pushed the overlays to (README: image overlays), e.g. ghcr.io/<your-org>");
+  } else if (registry !== undefined && !/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/.test(registry)) {
+    read.problem("overlayRegistry", `= "${registry}" is not a registry path such as ghcr.io/my-lab`);
+  }
+  const signedLinkSeconds = read.integer("signedLinkSeconds", 1, 7 * 24 * 3600);
+  const image = (key: string, repository: string, overlay?: keyof typeof overlayImages): string => {
     const tag = read.string(key);
     if (tag && (!imageTagShape.test(tag) || tag === "latest")) {
       read.problem(key, `= "${tag}" must be a fixed image tag such as 0.11.3 (not latest)`);
     }
-    return `${repository}:${tag}`;
+    if (set !== "overlay" || !overlay) return `${repository}:${tag}`;
+    const built = overlayBuild(overlay);
+    if (tag !== built.upstreamTag) read.problem(key, `= "${tag}" has no overlay: images/${overlayImages[overlay]} is built from ${built.upstreamTag}`);
+    return `${registry ?? ""}/${overlayImages[overlay]}:${built.tag}`;
   };
   return {
-    frontend: image("frontendImageTag", kioskImages.frontend),
-    consumer: image("consumerImageTag", kioskImages.consumer),
+    set,
+    signedLinkSeconds,
+    frontend: image("frontendImageTag", kioskImages.frontend, "frontend"),
+    consumer: image("consumerImageTag", kioskImages.consumer, "consumer"),
     tfServing: image("tfServingImageTag", kioskImages.tfServing),
     tfServingConfigWriter: image("tfServingConfigWriterImageTag", kioskImages.tfServingConfigWriter),
     janitor: image("janitorImageTag", kioskImages.janitor),

@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 /**
  * What the published vanvalenlab/kiosk-* images expect of their deployment (../shared/kiosk-contract.md).
  * Every component takes names, ports and fixed environment from here, and the tests check the
@@ -13,6 +15,29 @@ export const kioskImages = {
   tfServingConfigWriter: "vanvalenlab/kiosk-tf-serving-config-writer",
   janitor: "vanvalenlab/kiosk-redis-janitor",
 } as const;
+
+/**
+ * What our overlays' storage modules read beyond the published images' variables
+ * (images/kiosk-frontend/storage.js, images/kiosk-redis-consumer/storage.py), with the cloud layer's share.
+ */
+export function overlayEnv(images: { readonly set: string; readonly signedLinkSeconds: number }, cloudShare: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+  if (images.set !== "overlay") return {};
+  return { STORAGE_SIGNED_URL_SECONDS: String(images.signedLinkSeconds), ...(cloudShare as Record<string, string> | undefined) };
+}
+
+/** Our overlays (images/<name>), by the published image they are built from. */
+export const overlayImages = { frontend: "kiosk-frontend", consumer: "kiosk-redis-consumer" } as const;
+
+/** An overlay's upstream tag and its own tag, <upstream>-kiosk.<revision>, from images/<name>/overlay.env (which the build workflow reads too). */
+export function overlayBuild(overlay: keyof typeof overlayImages): { readonly upstreamTag: string; readonly tag: string } {
+  const text = fs.readFileSync(path.join(__dirname, "..", "images", overlayImages[overlay], "overlay.env"), "utf8");
+  const value = (name: string) => {
+    const found = new RegExp(`^${name}=(\\S+)$`, "m").exec(text)?.[1];
+    if (!found) throw new Error(`images/${overlayImages[overlay]}/overlay.env has no ${name}`);
+    return found;
+  };
+  return { upstreamTag: value("UPSTREAM_TAG"), tag: `${value("UPSTREAM_TAG")}-kiosk.${value("REVISION")}` };
+}
 
 export const redisService = { name: "redis", port: 6379, sentinelPort: 26379, replicas: 3, sentinelMasterSet: "mymaster" } as const;
 export const tfServingService = { name: "tf-serving", grpcPort: 8500, restPort: 8501, metricsPath: "/monitoring/prometheus/metrics" } as const;

@@ -42,13 +42,21 @@ export interface CloudLayer {
   readonly kioskSecrets?: readonly KioskSecret[];
   /** Namespaces outside the Kiosk's that its pods must reach, and on which ports (e.g. the local object store). */
   readonly extraEgress?: readonly ExtraEgress[];
+  /**
+   * What our image overlays read beyond the published images' variables, for this cloud's store
+   * (the overlays' storage modules in images/: the local store's path-style addressing and browser-facing address).
+   */
+  readonly overlayStorageEnv?: Readonly<Record<string, pulumi.Input<string>>>;
   /** A registry that serves Docker Hub's images (`<mirror>/vanvalenlab/kiosk-frontend`), when the stack has one (kiosk:registryMirror). */
   readonly dockerHubMirror?: pulumi.Output<string>;
 }
 
 /** Where a Docker Hub image is pulled from: the cloud's mirror when there is one (official images live under library/), else Docker Hub. */
 export function dockerHubImage(cloud: Pick<CloudLayer, "dockerHubMirror">, repository: string): pulumi.Input<string> {
-  if (!cloud.dockerHubMirror) return repository;
+  // A first segment with a dot or a port, or localhost, names another registry (e.g. our overlays' ghcr.io/...).
+  const first = repository.split("/")[0];
+  const otherRegistry = repository.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  if (!cloud.dockerHubMirror || otherRegistry) return repository;
   const path = repository.includes("/") ? repository : `library/${repository}`;
   return pulumi.interpolate`${cloud.dockerHubMirror}/${path}`;
 }

@@ -23,7 +23,11 @@ describe("stack configuration", () => {
     expect(config.jobTypes).toEqual(["segmentation", "mesmer", "caliban", "polaris", "spot"]);
     expect(config.gpu.minNodes).toBe(0);
     expect(config.bucket.retentionDays).toBe(3);
-    expect(config.images.frontend).toBe("vanvalenlab/kiosk-frontend:0.11.3");
+    // gcp runs the published images; aws and local our overlays (images/<name>/overlay.env: 0.11.3, revision 1).
+    expect(config.images.frontend).toBe(stack === "gcp" ? "vanvalenlab/kiosk-frontend:0.11.3" : "ghcr.io/your-lab/kiosk-frontend:0.11.3-kiosk.1");
+    expect(config.images.consumer).toBe(stack === "gcp" ? "vanvalenlab/kiosk-redis-consumer:0.17.2" : "ghcr.io/your-lab/kiosk-redis-consumer:0.17.2-kiosk.1");
+    expect(config.images.janitor).toBe("vanvalenlab/kiosk-redis-janitor:0.9.0");
+    expect(config.bucket.access).toBe(stack === "gcp" ? "link-readable" : "private");
     expect(config.components).toEqual({ monitoring: stack !== "local", logging: false, vpn: false, tls: false });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.gpu)).toBe(true);
@@ -100,12 +104,24 @@ describe("stack configuration", () => {
     ["link-readable objects off gcp", "aws", { "kiosk:bucketAccess": "link-readable" }, /kiosk:bucketAccess = "link-readable" is available on gcp only; on aws objects are private/],
     ["an unknown bucket access mode", "gcp", { "kiosk:bucketAccess": "public" }, /kiosk:bucketAccess = "public" is not allowed; allowed values: link-readable, private/],
     ["an alert webhook that is not https", "gcp", { "kiosk:alertWebhookUrl": "http://alerts.example.org/hook" }, /kiosk:alertWebhookUrl must be an https:\/\/ URL/],
+    ["the published images on S3", "aws", { "kiosk:imageSet": "published" }, /kiosk:imageSet = "published" cannot work on aws: the published frontend hands the consumer an upload's URL as its object key/],
+    ["the published images with private objects on gcp", "gcp", { "kiosk:bucketAccess": "private" }, /kiosk:bucketAccess = "private" cannot work with the published images, which make every upload public/],
+    ["overlays without a registry", "gcp", { "kiosk:imageSet": "overlay" }, /kiosk:overlayRegistry is required with kiosk:imageSet overlay/],
+    ["overlays with link-readable objects", "gcp", { "kiosk:imageSet": "overlay", "kiosk:overlayRegistry": "ghcr.io/lab", "kiosk:bucketAccess": "link-readable" }, /kiosk:bucketAccess = "link-readable" is not needed with the overlays/],
+    ["an overlay of an upstream tag it was not built from", "aws", { "kiosk:frontendImageTag": "0.11.2" }, /kiosk:frontendImageTag = "0.11.2" has no overlay: images\/kiosk-frontend is built from 0.11.3/],
+    ["a signed link longer than seven days", "aws", { "kiosk:signedLinkSeconds": 604801 }, /kiosk:signedLinkSeconds = "604801" must be a whole number from 1 to 604800/],
     ["a consumer pool that cannot be sized from an unreadable machine type", "aws", { "kiosk:consumerMachineType": "m6i.weird" }, /kiosk:maxConsumerNodes cannot be derived: the vCPUs of kiosk:consumerMachineType "m6i.weird" are not known/],
   ];
 
   it.each(badCases)("rejects %s, naming the key", (_title, stack, overrides, message) => {
     const problems = problemsOf(stack, overrides);
     expect(problems.join("\n")).toMatch(message);
+  });
+
+  it("keeps gcp's objects private by default when it runs the overlays, and gives them the signed links' lifetime", () => {
+    const config = parse("gcp", { "kiosk:imageSet": "overlay", "kiosk:overlayRegistry": "ghcr.io/lab", "kiosk:signedLinkSeconds": 3600 });
+    expect(config.bucket.access).toBe("private");
+    expect(config.images).toMatchObject({ set: "overlay", signedLinkSeconds: 3600, frontend: "ghcr.io/lab/kiosk-frontend:0.11.3-kiosk.1", tfServing: "vanvalenlab/kiosk-tf-serving:0.6.0" });
   });
 
   it("sizes the consumer pool from the GPU count unless kiosk:maxConsumerNodes says otherwise", () => {

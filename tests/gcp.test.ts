@@ -4,6 +4,9 @@ import { evaluateStack, RegisteredResource, StackGraph } from "../offline/evalua
 
 const pool = (graph: StackGraph, name: string): RegisteredResource => graph.one("gcp:container/nodePool:NodePool", `kiosk-gke-${name}`);
 
+/** gcp with our image overlays, whose objects stay private (the published images need link-readable ones). */
+const overlaysWithPrivateObjects = { "kiosk:imageSet": "overlay", "kiosk:overlayRegistry": "ghcr.io/your-lab", "kiosk:bucketAccess": "private" };
+
 describe("the gcp stack's cloud layer", () => {
   let graph: StackGraph;
   beforeAll(async () => {
@@ -258,7 +261,7 @@ describe("the gcp stack's cloud layer", () => {
     });
 
     it("is never public with kiosk:bucketAccess private: uniform access and public access prevention enforced", async () => {
-      const closed = await evaluateStack("gcp", { "kiosk:bucketAccess": "private" });
+      const closed = await evaluateStack("gcp", overlaysWithPrivateObjects);
       const privateBucket = closed.one("gcp:storage/bucket:Bucket");
       expect(privateBucket.inputs.uniformBucketLevelAccess).toBe(true);
       expect(privateBucket.inputs.publicAccessPrevention).toBe("enforced");
@@ -360,8 +363,15 @@ describe("the gcp stack's cloud layer", () => {
       for (const role of roles) expect(role.inputs.roleId).toMatch(/^[a-zA-Z0-9_.]{3,64}$/);
     });
 
-    it("with private objects grants each workload the least predefined bucket role, on the Kiosk's bucket only", async () => {
-      const closed = await evaluateStack("gcp", { "kiosk:bucketAccess": "private" });
+    it("with private objects (our overlays) grants each workload the least predefined bucket role on the Kiosk's bucket only, and lets the link signers sign as themselves", async () => {
+      const closed = await evaluateStack("gcp", overlaysWithPrivateObjects);
+      // The overlays sign V4 links through IAM signBlob for their own account (images/*/storage: no key file).
+      const signing = closed.ofType("gcp:serviceaccount/iAMMember:IAMMember").filter((b) => b.inputs.role === "roles/iam.serviceAccountTokenCreator");
+      expect(signing.map((b) => [b.inputs.serviceAccountId.split("/").pop(), b.inputs.member.replace(/^serviceAccount:/, "")]).sort()).toEqual([
+        ["deepcell-consumer@deepcell-kiosk.iam.gserviceaccount.com", "deepcell-consumer@deepcell-kiosk.iam.gserviceaccount.com"],
+        ["deepcell-frontend@deepcell-kiosk.iam.gserviceaccount.com", "deepcell-frontend@deepcell-kiosk.iam.gserviceaccount.com"],
+      ]);
+      expect(graph.ofType("gcp:serviceaccount/iAMMember:IAMMember").filter((b) => b.inputs.role === "roles/iam.serviceAccountTokenCreator")).toEqual([]);
       const bucketName = closed.one("gcp:storage/bucket:Bucket").inputs.name;
       const grants = closed.ofType("gcp:storage/bucketIAMMember:BucketIAMMember");
       expect(grants).toHaveLength(3);

@@ -71,9 +71,12 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
   });
 
   describe("the contract of the Kiosk's images (../shared/kiosk-contract.md), env by env", () => {
-    it("runs the published images at the configured tags", () => {
-      expect(mainContainer("frontend").image).toBe("vanvalenlab/kiosk-frontend:0.11.3");
-      expect(mainContainer("segmentation-consumer").image).toBe("vanvalenlab/kiosk-redis-consumer:0.17.2");
+    it("runs the published images at the configured tags on gcp, and our overlays of the frontend and consumers elsewhere", () => {
+      const overlay = stack !== "gcp";
+      expect(mainContainer("frontend").image).toBe(overlay ? "ghcr.io/your-lab/kiosk-frontend:0.11.3-kiosk.1" : "vanvalenlab/kiosk-frontend:0.11.3");
+      for (const consumer of ["segmentation-consumer", "segmentation-zip-consumer", "caliban-consumer"]) {
+        expect(mainContainer(consumer).image).toBe(overlay ? "ghcr.io/your-lab/kiosk-redis-consumer:0.17.2-kiosk.1" : "vanvalenlab/kiosk-redis-consumer:0.17.2");
+      }
       expect(mainContainer("tf-serving").image).toBe("vanvalenlab/kiosk-tf-serving:0.6.0");
       expect(graph.one("kubernetes:helm.sh/v3:Release", "kiosk-tf-serving").inputs.values.configWriter.image).toEqual({ repository: "vanvalenlab/kiosk-tf-serving-config-writer", tag: "0.5.0" });
       expect(mainContainer("redis-janitor").image).toBe("vanvalenlab/kiosk-redis-janitor:0.9.0");
@@ -94,6 +97,9 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
         ["STORAGE_BUCKET", String(graph.outputs.bucket), "config.js STORAGE_BUCKET: gs:// or s3:// picks the cloud"],
         ["GCLOUD_PROJECT_ID", stack === "gcp" ? "deepcell-kiosk" : undefined, "config.js GCLOUD_PROJECT_ID, the Storage client's project"],
         ["AWS_REGION", stack === "aws" ? "us-west-2" : stack === "local" ? "us-east-1" : undefined, "config.js AWS_REGION, the S3 client's"],
+        // Read by our overlay (aws and local) only: images/kiosk-frontend/storage.js settings().
+        ["STORAGE_SIGNED_URL_SECONDS", stack === "gcp" ? undefined : "86400", "storage.js: the signed link's lifetime (kiosk:signedLinkSeconds)"],
+        ["STORAGE_S3_PATH_STYLE", stack === "local" ? "true" : undefined, "storage.js: MinIO serves buckets by path"],
       ];
       const localStore = new Set(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"]);
       const own = Object.fromEntries(Object.entries(env).filter(([name]) => !(stack === "local" && localStore.has(name))));
@@ -128,6 +134,11 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       ["SEGMENTATION_QUEUE", ["caliban"], "segmentation", "settings.py SEGMENTATION_QUEUE (default predict, a queue nothing drains); consumers/caliban_consumer.py pushes each frame there"],
       ["POLARIS_MODEL", ["spot"], "SpotDetection:7", "settings.py POLARIS_MODEL (default SpotDetection:3), read by consumers/spot_consumer.py; the original's"],
     ];
+    // Read by our overlay (aws and local) only: images/kiosk-redis-consumer/storage.py.
+    const overlayConsumerFacts: [string, readonly string[], string, string][] = [
+      ["STORAGE_SIGNED_URL_SECONDS", ["*"], "86400", "storage.py SIGNED_URL_SECONDS: the result link's lifetime (kiosk:signedLinkSeconds)"],
+      ...(stack === "local" ? ([["STORAGE_S3_PATH_STYLE", ["*"], "true", "storage.py S3Storage.make_client: MinIO serves buckets by path"]] as [string, readonly string[], string, string][]) : []),
+    ];
 
     it("gives each consumer exactly the variables its image reads, with the original Kiosk's values (a table of facts)", () => {
       const jobTypes = ["segmentation", "mesmer", "caliban", "polaris", "spot"];
@@ -135,7 +146,7 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       const platformEnv = new Set(["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"]);
       const expected = (consumer: string, zip: boolean) => {
         const values: Record<string, string> = {};
-        for (const [name, applies, value] of consumerFacts) {
+        for (const [name, applies, value] of [...consumerFacts, ...(stack === "gcp" ? [] : overlayConsumerFacts)]) {
           const forThis = applies.includes("*") || (!zip && applies.includes(consumer));
           if (!forThis) continue;
           values[name] =

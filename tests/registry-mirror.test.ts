@@ -63,8 +63,11 @@ describe("Docker Hub images through a cache in the cloud (kiosk:registryMirror)"
     ]);
     const prefix = `${mockAwsAccount}.dkr.ecr.us-west-2.amazonaws.com/${rule.inputs.ecrRepositoryPrefix}/`;
     const images = chartImages(graph);
-    expect(images["kiosk-frontend"]).toEqual([`${prefix}vanvalenlab/kiosk-frontend`]);
-    for (const repositories of Object.values(images)) for (const r of repositories) expect(r.startsWith(prefix)).toBe(true);
+    expect(images["kiosk-janitor"]).toEqual([`${prefix}vanvalenlab/kiosk-redis-janitor`]);
+    expect(images["kiosk-redis"]).toEqual([`${prefix}valkey/valkey`, `${prefix}oliver006/redis_exporter`]);
+    // aws runs our overlays, which live in their own registry, not Docker Hub: they are left as they are.
+    expect(images["kiosk-frontend"]).toEqual(["ghcr.io/your-lab/kiosk-frontend"]);
+    expect(images["kiosk-consumers"]).toEqual(["ghcr.io/your-lab/kiosk-redis-consumer"]);
   });
 
   it("asks on aws for the Docker Hub sign-in ECR needs, and refuses the local stack", async () => {

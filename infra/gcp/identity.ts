@@ -61,6 +61,8 @@ export interface GkeWorkloadIdentitiesArgs {
   readonly bucketAccess: BucketAccessMode;
   /** The cluster, whose creation creates the workload pool. */
   readonly cluster: pulumi.Resource;
+  /** The workloads that sign their own links (our overlays, with private objects). */
+  readonly signers: readonly BucketWorkload[];
 }
 
 /**
@@ -116,6 +118,17 @@ export class GkeWorkloadIdentities extends pulumi.ComponentResource {
           { parent: this, dependsOn: [args.cluster] },
         ),
       );
+      if (args.signers.includes(workload)) {
+        // A Workload Identity token has no private key: a V4 signed URL is signed by IAM's signBlob for the
+        // account itself (iam.serviceAccounts.signBlob), which this role on its own account grants, and only there.
+        this.bindings.push(
+          new gcp.serviceaccount.IAMMember(
+            `${name}-${accountSuffix[workload]}-signs-links`,
+            { serviceAccountId: account.name, role: "roles/iam.serviceAccountTokenCreator", member: account.member },
+            { parent: this },
+          ),
+        );
+      }
     }
     this.accounts = accounts;
     this.registerOutputs({});

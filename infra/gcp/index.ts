@@ -42,7 +42,7 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
     const bucket = new GcsBucket(`${name}-bucket`, { config, gcp: gcpConfig }, afterApis);
     const identities = new GkeWorkloadIdentities(
       `${name}-identity`,
-      { project, clusterName: config.clusterName, workloadPool: cluster.workloadPool, bucketName: bucket.name, bucketAccess: config.bucket.access, cluster: cluster.cluster },
+      { project, clusterName: config.clusterName, workloadPool: cluster.workloadPool, bucketName: bucket.name, bucketAccess: config.bucket.access, cluster: cluster.cluster, signers: config.images.set === "overlay" ? ["frontend", "consumer"] : [] },
       afterApis,
     );
 

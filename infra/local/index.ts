@@ -35,6 +35,7 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly readiness: pulumi.Resource[];
   readonly kioskSecrets: readonly KioskSecret[];
   readonly extraEgress: readonly ExtraEgress[];
+  readonly overlayStorageEnv: Readonly<Record<string, string>>;
 
   constructor(name: string, args: LocalCloudArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:local:LocalCloud", name, {}, opts);
@@ -42,6 +43,8 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
     this.kubernetesProvider = new k8s.Provider(`${name}-local`, { context: config.local?.kubeContext }, { parent: this });
     // The cluster is the user's own: its kubeconfig is already on their machine.
     this.kubeconfig = pulumi.secret("");
+    // MinIO and most S3-compatible stores serve buckets by path, not by virtual host.
+    this.overlayStorageEnv = { STORAGE_S3_PATH_STYLE: "true", ...(config.local?.s3PublicEndpoint ? { STORAGE_S3_PUBLIC_ENDPOINT: config.local.s3PublicEndpoint } : {}) };
     this.clusterName = pulumi.output(config.clusterName);
     this.storageClassName = config.local?.storageClass;
     const bucketName = config.bucket.name ?? `kiosk-${config.stack}`;

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
-import { consumerEnv, consumersOf, ConsumerSpec, redisService, tfServingService } from "../kiosk-contract";
+import { consumerEnv, consumersOf, ConsumerSpec, overlayEnv, redisService, tfServingService } from "../kiosk-contract";
 import { consumerResources } from "../consumer-sizing";
 import { CloudLayer, dockerHubImage } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
@@ -34,7 +34,7 @@ export class Consumers extends pulumi.ComponentResource {
       {
         image: { repository: dockerHubImage(cloud, repository), tag },
         initialReplicas: 0,
-        env: [...envList({ ...consumerEnv, STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv.consumer }), ...identity.env],
+        env: [...envList({ ...consumerEnv, STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv.consumer, ...overlayEnv(config.images, cloud.overlayStorageEnv) }), ...identity.env],
         nodeSelector: cloud.consumerPlacement.nodeSelector,
         tolerations: cloud.consumerPlacement.tolerations,
         serviceAccount: { name: identity.serviceAccountName, annotations: identity.serviceAccountAnnotations },

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
-import { frontendEnv, frontendMemoryLimit, frontendService, maxUploadSize, offeredInPortal } from "../kiosk-contract";
+import { frontendEnv, frontendMemoryLimit, frontendService, maxUploadSize, offeredInPortal, overlayEnv } from "../kiosk-contract";
 import { CloudLayer, dockerHubImage } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
@@ -29,7 +29,7 @@ export class Frontend extends pulumi.ComponentResource {
         image: { repository: dockerHubImage(cloud, repository), tag },
         port: frontendService.port,
         env: [
-          ...envList({ ...frontendEnv, JOB_TYPES: config.jobTypes.filter(offeredInPortal).join(","), STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv.frontend }),
+          ...envList({ ...frontendEnv, JOB_TYPES: config.jobTypes.filter(offeredInPortal).join(","), STORAGE_BUCKET: cloud.bucket.url, ...cloud.cloudEnv.frontend, ...overlayEnv(config.images, cloud.overlayStorageEnv) }),
           ...identity.env,
         ],
         // Off AWS the frontend holds each upload in memory (multer's memoryStorage,
