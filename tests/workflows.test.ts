@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { projectRoot } from "../offline/evaluate";
+import { overlayBuild, overlayImages } from "../infra/kiosk-contract";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 describe("the CI workflow", () => {
@@ -67,5 +68,36 @@ describe("the CI workflow", () => {
     expect(deploy.environment).toBe("${{ inputs.stack }}");
     expect(workflow.on.workflow_dispatch.inputs.stack.options).toEqual(["aws", "gcp"]);
     expect(steps("deploy").find((s) => String(s.uses).startsWith("pulumi/actions@")).with).toMatchObject({ command: "up", policyPacks: "policy" });
+  });
+});
+
+describe("the overlays workflow", () => {
+  const document = YAML.parseDocument(fs.readFileSync(path.join(projectRoot, ".github/workflows/overlays.yml"), "utf8"));
+  const workflow: any = document.toJS();
+  const steps: any[] = workflow.jobs.build.steps;
+
+  it("builds every overlay in images/ on an overlays-* tag, after their modules' tests, and pushes it to the repository's registry", () => {
+    expect(document.errors).toEqual([]);
+    expect(workflow.on.push.tags).toEqual(["overlays-*"]);
+    expect(workflow.permissions).toEqual({ contents: "read", packages: "write" });
+    const folders = fs.readdirSync(path.join(projectRoot, "images")).filter((name) => fs.existsSync(path.join(projectRoot, "images", name, "Dockerfile")));
+    expect([...workflow.jobs.build.strategy.matrix.overlay].sort()).toEqual(folders.sort());
+    expect(Object.values(overlayImages).sort()).toEqual(folders.sort());
+    expect(steps.findIndex((s) => s.run === "images/test.sh")).toBeLessThan(steps.findIndex((s) => String(s.uses).startsWith("docker/build-push-action@")));
+    const build = steps.find((s) => String(s.uses).startsWith("docker/build-push-action@"));
+    expect(build.with).toMatchObject({ context: "images/${{ matrix.overlay }}", push: true, tags: "${{ steps.tag.outputs.image }}" });
+  });
+
+  it("tags each image as the program names it: <upstream tag>-kiosk.<revision>, from the same overlay.env, built FROM that upstream tag", () => {
+    const tagStep = steps.find((s) => s.id === "tag").run as string;
+    expect(tagStep).toContain('. "images/${{ matrix.overlay }}/overlay.env"');
+    expect(tagStep).toContain("${UPSTREAM_TAG}-kiosk.${REVISION}");
+    for (const [overlay, name] of Object.entries(overlayImages)) {
+      const { upstreamTag, tag } = overlayBuild(overlay as keyof typeof overlayImages);
+      expect(tag).toBe(`${upstreamTag}-kiosk.1`);
+      const dockerfile = fs.readFileSync(path.join(projectRoot, "images", name, "Dockerfile"), "utf8");
+      expect(dockerfile).toContain(`ARG UPSTREAM_TAG=${upstreamTag}`);
+      expect(dockerfile).toContain(`FROM vanvalenlab/${name}:\${UPSTREAM_TAG}`);
+    }
   });
 });
