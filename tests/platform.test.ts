@@ -685,6 +685,17 @@ describe("the local object store", () => {
     objects = allObjects(renderGraph(graph));
   });
 
+  it("has the overlays sign links for the address the user's browser reaches, when kiosk:localS3PublicEndpoint says it", async () => {
+    const withPublic = allObjects(renderGraph(await evaluateStack("local", { "kiosk:localS3PublicEndpoint": "http://localhost:9000/" })));
+    const frontend = podTemplateOwners(withPublic).find((w) => w.name === "frontend")!.podSpec.containers[0];
+    const consumer = podTemplateOwners(withPublic).find((w) => w.name === "segmentation-consumer")!.podSpec.containers[0];
+    for (const container of [frontend, consumer]) {
+      expect(envOf(container)).toMatchObject({ STORAGE_S3_PUBLIC_ENDPOINT: "http://localhost:9000", STORAGE_S3_PATH_STYLE: "true", AWS_ENDPOINT_URL_S3: "http://object-store.object-store.svc.cluster.local:9000" });
+    }
+    // Without it, links are signed for the in-cluster address only (README: port-forward).
+    expect(envOf(podTemplateOwners(objects).find((w) => w.name === "frontend")!.podSpec.containers[0]).STORAGE_S3_PUBLIC_ENDPOINT).toBeUndefined();
+  });
+
   it("creates the bucket with expiry rules for uploads/ and output/ after the configured days", () => {
     const job = find(objects, "Job", "object-store-bucket");
     const script = job.spec.template.spec.containers[0].command.join(" ");
