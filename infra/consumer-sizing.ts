@@ -25,9 +25,16 @@ const otherJobTypes = { job: 50, zip: 50 } as const;
 
 export type ConsumerKind = "job" | "zip";
 
-/** The replica ceiling of one consumer: its per-GPU number times the GPUs TF-Serving can have. */
+/**
+ * Without a GPU pool (the local stack) TF-Serving runs on a few CPUs and answers a handful of requests at a
+ * time: more consumers than this would only wait on it, on the user's own machine.
+ */
+export const consumersWithoutGpu = { job: 4, zip: 2 } as const;
+
+/** The replica ceiling of one consumer: its per-GPU number times the GPUs TF-Serving can have (0: no GPU pool). */
 export function consumerCeiling(jobType: string, kind: ConsumerKind, gpus: number): number {
-  return (consumersPerGpu[jobType] ?? otherJobTypes)[kind] * Math.max(1, gpus);
+  if (gpus === 0) return consumersWithoutGpu[kind];
+  return (consumersPerGpu[jobType] ?? otherJobTypes)[kind] * gpus;
 }
 
 /**

@@ -12,7 +12,8 @@ import { consumerCeiling } from "../consumer-sizing";
 export interface WorkloadAutoscalingArgs {
   readonly queues: readonly string[];
   readonly consumers: readonly ConsumerSpec[];
-  readonly tfServing: { readonly deploymentName: string; readonly maxReplicas: number };
+  /** TF-Serving's Deployment, its ceiling, and the GPUs it can have (0 when it runs on CPU). */
+  readonly tfServing: { readonly deploymentName: string; readonly maxReplicas: number; readonly gpus: number };
   /** Charts whose Deployments the ScaledObjects target. */
   readonly targets: pulumi.Resource[];
   /** The Kiosk's namespace: KEDA's chart puts a RoleBinding there (watchNamespace). */
@@ -241,7 +242,7 @@ export class WorkloadAutoscaling extends pulumi.ComponentResource {
     const c = scalingPolicy.consumers;
     for (const consumer of args.consumers) {
       // One GPU per TF-Serving replica: its ceiling is the GPU count.
-      const ceiling = consumerCeiling(consumer.jobType, consumer.env.CONSUMER_TYPE === "zip" ? "zip" : "job", args.tfServing.maxReplicas);
+      const ceiling = consumerCeiling(consumer.jobType, consumer.env.CONSUMER_TYPE === "zip" ? "zip" : "job", args.tfServing.gpus);
       scaledObject(consumer.name, {
         scaleTargetRef: { name: consumer.name },
         pollingInterval: c.pollingInterval,

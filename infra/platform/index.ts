@@ -51,7 +51,7 @@ export class Platform extends pulumi.ComponentResource {
       {
         queues: queuesOf(config.jobTypes),
         consumers: consumers.consumers,
-        tfServing: { deploymentName: tfServing.deploymentName, maxReplicas: tfServing.maxReplicas },
+        tfServing: { deploymentName: tfServing.deploymentName, maxReplicas: tfServing.maxReplicas, gpus: tfServing.gpusPerPod * tfServing.maxReplicas },
         targets: [tfServing.chart, consumers.chart, redis.chart],
         watchedNamespace: kioskNs.namespace,
         kedaChart: config.existingKeda ? undefined : pinnedChart(config, upstreamCharts.keda),
