@@ -29,7 +29,8 @@ export interface FakeNode {
 
 const serviceCidr = "10.96.0.0/16";
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);

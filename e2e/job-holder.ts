@@ -1,9 +1,9 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { kioskNamespace, redisService } from "../infra/kiosk-contract";
 import { fail } from "./checks";
+import { freePort } from "./control-plane";
 import { KubeClient } from "./kube-client";
 
 /**
@@ -20,17 +20,6 @@ const script = path.resolve(__dirname, "..", "charts", "consumers", "scripts", "
 interface Pod {
   metadata: { name: string; uid: string; annotations?: Record<string, string>; labels?: Record<string, string>; deletionTimestamp?: string };
   status?: { phase?: string; conditions?: { type: string; status: string }[] };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function until<T>(what: string | (() => string), seconds: number, probe: () => Promise<T | undefined>): Promise<T> {

@@ -49,6 +49,8 @@ const machineTypeShape: Record<Exclude<Cloud, "local">, RegExp> = {
   aws: /^[a-z][a-z0-9-]*\.[a-z0-9]+$/,
 };
 
+/** An http(s) endpoint with no path, such as http://minio.storage.svc:9000. */
+const httpEndpointShape = /^https?:\/\/[^\s/]+(:\d+)?\/?$/;
 const imageTagShape = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const cidrShape = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const dnsLabelShape = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -83,6 +85,14 @@ class ConfigReader {
       return "";
     }
     return value;
+  }
+
+  /** An optional key with one of `allowed`; unset or empty means `fallback`, which a bad value also yields once reported. */
+  oneOfOr<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+    const value = this.optionalString(key) ?? fallback;
+    if (allowed.includes(value as T)) return value as T;
+    this.problem(key, `= "${value}" is not allowed; allowed values: ${allowed.join(", ")}`);
+    return fallback;
   }
 
   oneOf<T extends string>(key: string, allowed: readonly T[]): T {
@@ -196,12 +206,13 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     spot: read.boolean("gpuSpot"),
   };
 
+  const jobTypes = read.stringList("jobTypes");
   const consumerMachineType = machineType(read, cloud, "consumerMachineType", "consumerMachineType");
   const consumerPool: NodePoolConfig = {
     machineType: consumerMachineType,
     spot: read.boolean("consumerSpot"),
     minNodes: 0,
-    maxNodes: maxConsumerNodes(read, cloud, consumerMachineType, gpu.maxNodes * gpu.countPerNode, read.stringList("jobTypes")),
+    maxNodes: maxConsumerNodes(read, cloud, consumerMachineType, gpu.maxNodes * gpu.countPerNode, jobTypes),
   };
   const systemNodes = read.integer("systemNodes", 1, 20);
   const systemPool: NodePoolConfig = {
@@ -211,7 +222,6 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     maxNodes: Math.max(systemNodes, 3),
   };
 
-  const jobTypes = read.stringList("jobTypes");
   if (jobTypes.length === 0) read.problem("jobTypes", "must name at least one job type, e.g. [segmentation, mesmer]");
   for (const jobType of jobTypes) {
     if (!/^[a-z][a-z0-9-]{0,40}$/.test(jobType) || jobType.endsWith("-zip")) {
@@ -432,7 +442,7 @@ function readLocal(read: ConfigReader): LocalConfig {
     read.problem("localIngressClass", `= "${existingIngressClass}" is not an IngressClass name (lowercase letters, digits and hyphens)`);
   }
   const s3PublicEndpoint = read.optionalString("localS3PublicEndpoint");
-  if (s3PublicEndpoint !== undefined && !/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(s3PublicEndpoint)) {
+  if (s3PublicEndpoint !== undefined && !httpEndpointShape.test(s3PublicEndpoint)) {
     read.problem("localS3PublicEndpoint", `= "${s3PublicEndpoint}" must be the URL a browser reaches the store at, such as http://localhost:9000`);
   }
   return {
@@ -450,7 +460,7 @@ function readExistingObjectStore(read: ConfigReader): ExistingObjectStore | unde
   const accessKeyId = read.optionalString("localS3AccessKeyId");
   const secretAccessKey = read.optionalString("localS3SecretAccessKey");
   if (endpoint === undefined && accessKeyId === undefined && secretAccessKey === undefined) return undefined;
-  if (endpoint === undefined || !/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(endpoint)) {
+  if (endpoint === undefined || !httpEndpointShape.test(endpoint)) {
     read.problem("localS3Endpoint", `= ${JSON.stringify(endpoint ?? "")} must be the URL of an S3-compatible store, such as http://minio.storage.svc:9000, when kiosk:localS3AccessKeyId or kiosk:localS3SecretAccessKey is set`);
   }
   if (accessKeyId === undefined) read.problem("localS3AccessKeyId", "is required with kiosk:localS3Endpoint");
@@ -460,11 +470,7 @@ function readExistingObjectStore(read: ConfigReader): ExistingObjectStore | unde
 
 /** Link-readable objects are what the published images need on GCS; the overlays and other clouds keep objects private. */
 function readBucketAccess(read: ConfigReader, cloud: Cloud, imageSet: ImageSet): BucketAccessMode {
-  const value = read.optionalString("bucketAccess") ?? (cloud === "gcp" && imageSet === "published" ? "link-readable" : "private");
-  if (!(bucketAccessModes as readonly string[]).includes(value)) {
-    read.problem("bucketAccess", `= "${value}" is not allowed; allowed values: ${bucketAccessModes.join(", ")}`);
-    return "private";
-  }
+  const value = read.oneOfOr("bucketAccess", bucketAccessModes, cloud === "gcp" && imageSet === "published" ? "link-readable" : "private");
   if (value === "link-readable" && cloud !== "gcp") {
     read.problem("bucketAccess", `= "link-readable" is available on gcp only; on ${cloud} objects are private (allowed value: private)`);
     return "private";
@@ -475,7 +481,7 @@ function readBucketAccess(read: ConfigReader, cloud: Cloud, imageSet: ImageSet):
   if (value === "link-readable" && imageSet === "overlay") {
     read.problem("bucketAccess", `= "link-readable" is not needed with the overlays, which hand out signed links; use private`);
   }
-  return value as BucketAccessMode;
+  return value;
 }
 
 function readUpstreamChartsDir(read: ConfigReader): string | undefined {
@@ -517,8 +523,7 @@ function machineType(read: ConfigReader, cloud: Cloud, key: string, defaultKey: 
  * hands the consumer a URL as the object key, both pass static keys), the published images on gcp.
  */
 function readImages(read: ConfigReader, cloud: Cloud): ImageConfig {
-  const set = (read.optionalString("imageSet") ?? (cloud === "gcp" ? "published" : "overlay")) as ImageSet;
-  if (!(imageSets as readonly string[]).includes(set)) read.problem("imageSet", `= "${set}" is not allowed; allowed values: ${imageSets.join(", ")}`);
+  const set = read.oneOfOr("imageSet", imageSets, cloud === "gcp" ? "published" : "overlay");
   if (set === "published" && cloud !== "gcp") {
     read.problem("imageSet", `= "published" cannot work on ${cloud}: the published frontend hands the consumer an upload's URL as its object key and both sign in with static keys; use overlay (README: image overlays)`);
   }

@@ -5,7 +5,11 @@ export const consumerResources = {
   job: { requests: { cpu: "300m", memory: "256Mi" }, limits: { cpu: "2", memory: "4Gi" } },
   zip: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "2Gi" } },
 } as const;
-const requestedCpu = { job: 0.3, zip: 0.2 } as const;
+/** vCPUs of a CPU quantity such as "300m" or "2". */
+function cpuOf(quantity: string): number {
+  return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+}
+const requestedCpu = { job: cpuOf(consumerResources.job.requests.cpu), zip: cpuOf(consumerResources.zip.requests.cpu) };
 
 /**
  * Most consumer replicas per GPU, by job type: the original Kiosk's HPA ceilings, `GPU_NODE_MAX_SIZE ×`

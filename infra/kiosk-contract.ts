@@ -20,9 +20,9 @@ export const kioskImages = {
  * What our overlays' storage modules read beyond the published images' variables
  * (images/kiosk-frontend/storage.js, images/kiosk-redis-consumer/storage.py), with the cloud layer's share.
  */
-export function overlayEnv(images: { readonly set: string; readonly signedLinkSeconds: number }, cloudShare: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+export function overlayEnv<V>(images: { readonly set: string; readonly signedLinkSeconds: number }, cloudShare: Readonly<Record<string, V>> | undefined): Record<string, string | V> {
   if (images.set !== "overlay") return {};
-  return { STORAGE_SIGNED_URL_SECONDS: String(images.signedLinkSeconds), ...(cloudShare as Record<string, string> | undefined) };
+  return { STORAGE_SIGNED_URL_SECONDS: String(images.signedLinkSeconds), ...cloudShare };
 }
 
 /** Our overlays (images/<name>), by the published image they are built from. */

@@ -74,10 +74,12 @@ export function tablesFor(cloud: "gcp" | "aws", config: { gpu: { type: string; m
   const machineHour = merge(base.machineHour, fromFile.machineHour);
   const withFlag = <K extends string>(table: Record<string, Partial<Record<K, Cited>>>, key: string, capacity: K, flag: string) =>
     f[flag] === undefined ? table : { ...table, [key]: { ...(table[key] ?? {}), [capacity]: given(f[flag]) } };
+  /** A single price: the flag, else the prices file's row, else the default table's. */
+  const scalar = (flag: string, key: "clusterHour" | "storageGbMonth" | "interZoneGb") => (f[flag] !== undefined ? given(f[flag]) : (fromFile[key] ?? base[key]));
   const prices: PriceTable = {
-    clusterHour: f["cluster-hour"] !== undefined ? given(f["cluster-hour"]) : (fromFile.clusterHour ?? base.clusterHour),
-    storageGbMonth: f["storage-gb-month"] !== undefined ? given(f["storage-gb-month"]) : (fromFile.storageGbMonth ?? base.storageGbMonth),
-    interZoneGb: f["inter-zone-gb"] !== undefined ? given(f["inter-zone-gb"]) : (fromFile.interZoneGb ?? base.interZoneGb),
+    clusterHour: scalar("cluster-hour", "clusterHour"),
+    storageGbMonth: scalar("storage-gb-month", "storageGbMonth"),
+    interZoneGb: scalar("inter-zone-gb", "interZoneGb"),
     gpuHour: withFlag(gpuHour, config.gpu.type, gpuCapacity, "gpu-hour"),
     machineHour: withFlag(
       withFlag(withFlag(machineHour, config.gpu.machineType, gpuCapacity, "gpu-machine-hour"), config.consumerPool.machineType, consumerCapacity, "consumer-node-hour"),

@@ -6,7 +6,7 @@ import { ChartSource, controlPlaneCallbackPorts, upstreamChart } from "../upstre
 import { platformNamespace } from "./kubernetes";
 import { jobCounts, jobCountSeries } from "./redis";
 import { gpuUtilisationSum, inClusterPrometheusUrl } from "../observability/metrics";
-import { CloudLayer } from "../seam";
+import { CloudGpuMetricsApi, CloudLayer } from "../seam";
 import { consumerCeiling } from "../consumer-sizing";
 
 export interface WorkloadAutoscalingArgs {
@@ -29,7 +29,7 @@ export interface GpuUtilisationSource {
   readonly serverAddress: pulumi.Input<string>;
   readonly query: pulumi.Input<string>;
   /** KEDA's pod identity for the API (GKE's managed Prometheus needs a Google token), with the chart values that give the operator one. */
-  readonly podIdentity?: { readonly provider: "gcp"; readonly chartValues: pulumi.Input<Record<string, unknown>> };
+  readonly podIdentity?: CloudGpuMetricsApi["kedaPodIdentity"];
 }
 
 /**
@@ -93,11 +93,11 @@ export function queueDepthTrigger(queue: string, perReplica: number) {
   };
 }
 
-/** Active while the exporter's count `countKey` is above zero (jobs a consumer has taken and not finished). */
-export function inFlightTrigger(name: string, countKey: string, perReplica: number) {
+/** Active while the exporter's count `countKey` is above zero; wants one replica per `perReplica` of it. */
+function exporterCountTrigger(name: string, countKey: string, perReplica: number) {
   return {
     type: "metrics-api",
-    name: `in-flight-${name}`,
+    name,
     metadata: {
       url: exporterUrl,
       format: "prometheus",
@@ -106,6 +106,11 @@ export function inFlightTrigger(name: string, countKey: string, perReplica: numb
       activationTargetValue: "0",
     },
   };
+}
+
+/** Jobs a consumer has taken and not finished, as the exporter counts them under `countKey`. */
+export function inFlightTrigger(name: string, countKey: string, perReplica: number) {
+  return exporterCountTrigger(`in-flight-${name}`, countKey, perReplica);
 }
 
 /**
@@ -150,17 +155,7 @@ export function gpuUtilisationTrigger(source: GpuUtilisationSource, perReplica: 
 
 /** Total jobs waiting in every queue, read from the exporter: the backlog, not the deepest single queue. */
 export function backlogTrigger(perReplica: number) {
-  return {
-    type: "metrics-api",
-    name: "backlog",
-    metadata: {
-      url: exporterUrl,
-      format: "prometheus",
-      valueLocation: jobCountSeries(jobCounts.allWaiting),
-      targetValue: String(perReplica),
-      activationTargetValue: "0",
-    },
-  };
+  return exporterCountTrigger("backlog", jobCounts.allWaiting, perReplica);
 }
 
 /**
