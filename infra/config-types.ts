@@ -101,6 +101,15 @@ export interface ImageConfig {
   readonly janitor: string;
 }
 
+export const portalAccessModes = ["allowed-cidrs", "public"] as const;
+
+/**
+ * Who can reach the portal, chosen explicitly (kiosk:portalAccess): anyone who reaches it can upload
+ * images and start GPU nodes on the lab's bill. `allowed-cidrs`: only clients from kiosk:portalAllowedCidrs.
+ * `public`: anyone on the internet (`pulumi up` warns).
+ */
+export type PortalAccess = { readonly mode: "public" } | { readonly mode: "allowed-cidrs"; readonly allowedCidrs: readonly string[] };
+
 export interface ComponentToggles {
   readonly monitoring: boolean;
   readonly logging: boolean;
@@ -143,6 +152,7 @@ export interface KioskConfig {
   readonly redisStorageGi: number;
   readonly domain?: string;
   readonly acmeEmail?: string;
+  readonly portalAccess: PortalAccess;
 
   readonly components: ComponentToggles;
   /** A directory of unpacked upstream charts at their pinned versions; undefined fetches them from their repositories. */

@@ -18,6 +18,8 @@ import {
   KioskConfig,
   LocalConfig,
   NodePoolConfig,
+  PortalAccess,
+  portalAccessModes,
 } from "./config-types";
 import { gpuCatalog } from "./gpu-catalog";
 import { consumerNodesFor, vcpusOf } from "./consumer-sizing";
@@ -261,6 +263,8 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     read.problem("acmeEmail", "must be an e-mail address when kiosk:tls is true (Let's Encrypt registers it)");
   }
 
+  const portalAccess = readPortalAccess(read, components.tls, local);
+
   const retention = read.string("metricsRetention");
   if (retention && !/^\d+(ms|s|m|h|d|w|y)$/.test(retention)) {
     read.problem("metricsRetention", `= "${retention}" must be a Prometheus duration such as 15d or 12h`);
@@ -292,6 +296,7 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     redisStorageGi: read.integer("redisStorageGi", 1, 1000),
     domain,
     acmeEmail,
+    portalAccess,
     components,
     upstreamChartsDir: readUpstreamChartsDir(read),
     existingKeda: read.boolean("existingKeda"),
@@ -429,6 +434,40 @@ function readClusterAccess(read: ConfigReader): ClusterAccess[] {
     }
     return [{ principalArn, access: access as ClusterAccess["access"] }];
   });
+}
+
+/** kiosk:portalAccess has no default: exposing the portal (and the GPU bill) to the internet is said in words or not at all. */
+function readPortalAccess(read: ConfigReader, tls: boolean, local: LocalConfig | undefined): PortalAccess {
+  const mode = read.optionalString("portalAccess");
+  const allowedCidrs = read.stringList("portalAllowedCidrs");
+  if (mode === undefined) {
+    read.problem(
+      "portalAccess",
+      "must be chosen: allowed-cidrs (only clients from kiosk:portalAllowedCidrs reach the portal) or public (anyone on the internet can upload images and start GPU nodes on the stack's bill), e.g. `pulumi config set kiosk:portalAccess allowed-cidrs`",
+    );
+    return { mode: "public" };
+  }
+  if (!(portalAccessModes as readonly string[]).includes(mode)) {
+    read.problem("portalAccess", `= "${mode}" is not allowed; allowed values: ${portalAccessModes.join(", ")}`);
+    return { mode: "public" };
+  }
+  if (mode === "public") {
+    if (allowedCidrs.length > 0) read.problem("portalAllowedCidrs", `lists ${allowedCidrs.join(", ")} but kiosk:portalAccess is public: set kiosk:portalAccess allowed-cidrs to apply them, or remove them`);
+    return { mode: "public" };
+  }
+  if (allowedCidrs.length === 0) read.problem("portalAllowedCidrs", "must list at least one IPv4 CIDR (e.g. [\"203.0.113.0/24\"]) when kiosk:portalAccess is allowed-cidrs");
+  for (const cidr of allowedCidrs) {
+    if (!isCidr(cidr)) read.problem("portalAllowedCidrs", `contains "${cidr}", which is not an IPv4 CIDR such as 203.0.113.0/24`);
+    else if (cidr.endsWith("/0")) read.problem("portalAllowedCidrs", `contains ${cidr}, which admits every address: set kiosk:portalAccess public to say so`);
+  }
+  if (tls) {
+    // cert-manager's HTTP-01 solver is reached by Let's Encrypt from addresses no lab would list.
+    read.problem("portalAccess", "= allowed-cidrs cannot be combined with kiosk:tls: Let's Encrypt validates the domain over HTTP from addresses outside kiosk:portalAllowedCidrs");
+  }
+  if (local?.existingIngressClass !== undefined) {
+    read.problem("portalAccess", "= allowed-cidrs is enforced by the ingress-nginx this stack installs; with kiosk:localIngressClass the cluster's own controller serves the portal, so set kiosk:portalAccess public and restrict it there");
+  }
+  return { mode: "allowed-cidrs", allowedCidrs };
 }
 
 function readLocal(read: ConfigReader): LocalConfig {

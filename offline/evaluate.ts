@@ -75,8 +75,13 @@ export interface EvaluationOptions {
 
 export type ConfigOverrides = Record<string, string | number | boolean | string[] | undefined>;
 
-/** Every optional component on (TLS with a placeholder domain), to evaluate and check everything a stack can install. */
+/**
+ * Every optional component on (TLS with a placeholder domain), to evaluate and check everything a stack can
+ * install. A Let's Encrypt certificate needs a portal that answers everyone (kiosk:portalAccess), so it is public.
+ */
 export const everyComponentOn: ConfigOverrides = {
+  "kiosk:portalAccess": "public",
+  "kiosk:portalAllowedCidrs": undefined,
   "kiosk:monitoring": true,
   "kiosk:logging": true,
   "kiosk:vpn": true,

@@ -29,6 +29,8 @@ describe("stack configuration", () => {
     expect(config.images.janitor).toBe("vanvalenlab/kiosk-redis-janitor:0.9.0");
     expect(config.bucket.access).toBe(stack === "gcp" ? "link-readable" : "private");
     expect(config.components).toEqual({ monitoring: stack !== "local", logging: false, vpn: false, tls: false });
+    // The committed cloud stacks admit only a documentation range (nobody) until the lab names its own.
+    expect(config.portalAccess).toEqual(stack === "local" ? { mode: "public" } : { mode: "allowed-cidrs", allowedCidrs: ["192.0.2.0/24"] });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.gpu)).toBe(true);
     expect(() => (config.jobTypes as string[]).push("x")).toThrow();
@@ -96,6 +98,14 @@ describe("stack configuration", () => {
     ["an existing S3 store without its credentials", "local", { "kiosk:localS3Endpoint": "http://minio.lab.example.org:9000" }, /kiosk:localS3AccessKeyId is required with kiosk:localS3Endpoint[\s\S]*kiosk:localS3SecretAccessKey is required/],
     ["S3 credentials without an endpoint", "local", { "kiosk:localS3AccessKeyId": "kiosk", "kiosk:localS3SecretAccessKey": "s3cret" }, /kiosk:localS3Endpoint = "" must be the URL of an S3-compatible store/],
     ["an S3 endpoint that is not a URL", "local", { "kiosk:localS3Endpoint": "minio:9000", "kiosk:localS3AccessKeyId": "kiosk", "kiosk:localS3SecretAccessKey": "s3cret" }, /kiosk:localS3Endpoint = "minio:9000" must be the URL/],
+    ["a stack that does not say who can reach the portal", "gcp", { "kiosk:portalAccess": undefined, "kiosk:portalAllowedCidrs": undefined }, /kiosk:portalAccess must be chosen: allowed-cidrs \(only clients from kiosk:portalAllowedCidrs reach the portal\) or public \(anyone on the internet can upload images and start GPU nodes/],
+    ["a portal access that is neither choice", "aws", { "kiosk:portalAccess": "lab-only" }, /kiosk:portalAccess = "lab-only" is not allowed; allowed values: allowed-cidrs, public/],
+    ["allowed-cidrs without a CIDR", "aws", { "kiosk:portalAllowedCidrs": [] }, /kiosk:portalAllowedCidrs must list at least one IPv4 CIDR .* when kiosk:portalAccess is allowed-cidrs/],
+    ["allowed-cidrs that admit everyone", "gcp", { "kiosk:portalAllowedCidrs": ["0.0.0.0/0"] }, /kiosk:portalAllowedCidrs contains 0\.0\.0\.0\/0, which admits every address: set kiosk:portalAccess public to say so/],
+    ["an allowed range that is not a CIDR", "gcp", { "kiosk:portalAllowedCidrs": ["10.0.0.1"] }, /kiosk:portalAllowedCidrs contains "10\.0\.0\.1", which is not an IPv4 CIDR/],
+    ["public with allowed ranges that would not apply", "gcp", { "kiosk:portalAccess": "public" }, /kiosk:portalAllowedCidrs lists 192\.0\.2\.0\/24 but kiosk:portalAccess is public/],
+    ["allowed-cidrs with a Let's Encrypt certificate", "gcp", { "kiosk:tls": true, "kiosk:domain": "kiosk.example.org", "kiosk:acmeEmail": "ops@example.org" }, /kiosk:portalAccess = allowed-cidrs cannot be combined with kiosk:tls: Let's Encrypt validates the domain over HTTP/],
+    ["allowed-cidrs through a controller the stack does not run", "local", { "kiosk:portalAccess": "allowed-cidrs", "kiosk:portalAllowedCidrs": ["10.0.0.0/8"], "kiosk:localIngressClass": "nginx-lab" }, /kiosk:portalAccess = allowed-cidrs is enforced by the ingress-nginx this stack installs; with kiosk:localIngressClass/],
     ["an IngressClass name with capitals", "local", { "kiosk:localIngressClass": "Nginx" }, /kiosk:localIngressClass = "Nginx" is not an IngressClass name/],
     ["a charts directory that does not exist", "local", { "kiosk:upstreamChartsDir": "/nonexistent/charts" }, /kiosk:upstreamChartsDir = "\/nonexistent\/charts" is not a directory; it holds one unpacked folder per upstream chart/],
     ["polaris without the queues it sends its parts to", "gcp", { "kiosk:jobTypes": ["polaris", "mesmer"] }, /kiosk:jobTypes has polaris without spot, segmentation: polaris sends its parts to the spot, segmentation queues, which nothing would drain/],

@@ -634,6 +634,25 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       expect(ingressValues.controller.service.type).toBe(stack === "local" ? "NodePort" : "LoadBalancer");
     });
 
+    // ingress-nginx 4.15.1: templates/controller-service.yaml renders controller.service.loadBalancerSourceRanges;
+    // internal/ingress/annotations/ipallowlist/main.go reads allowlist-source-range (risk Medium, under the
+    // controller's default annotations-risk-level High, internal/ingress/controller/config/config.go).
+    it("lets only the stack's allowed CIDRs reach the portal, or warns that it is public", () => {
+      const controller = rendered.upstreamCharts.find((c) => c.chart === "ingress-nginx")!.values as { controller: { service: Record<string, unknown> } };
+      const annotations = find(kioskObjects, "Ingress", "frontend").metadata.annotations;
+      if (stack === "local") {
+        expect(graph.warnings.join("\n")).toMatch(/kiosk:portalAccess is public: anyone who finds the portal's address can upload images and start GPU nodes/);
+        expect(annotations["nginx.ingress.kubernetes.io/allowlist-source-range"]).toBeUndefined();
+        expect(controller.controller.service.loadBalancerSourceRanges).toBeUndefined();
+      } else {
+        expect(graph.warnings.join("\n")).not.toMatch(/portalAccess is public/);
+        expect(annotations["nginx.ingress.kubernetes.io/allowlist-source-range"]).toBe("192.0.2.0/24");
+        expect(controller.controller.service.loadBalancerSourceRanges).toEqual(["192.0.2.0/24"]);
+        // The allowlist sees the client's own address only when the load balancer keeps it.
+        expect(controller.controller.service.externalTrafficPolicy).toBe("Local");
+      }
+    });
+
     it("accepts 1 GiB uploads", () => {
       expect(find(kioskObjects, "Ingress", "frontend").metadata.annotations["nginx.ingress.kubernetes.io/proxy-body-size"]).toBe("1g");
     });
@@ -642,7 +661,7 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
 
 describe("TLS for the portal", () => {
   it("issues a Let's Encrypt certificate for the configured domain through cert-manager", async () => {
-    const graph = await evaluateStack("gcp", { "kiosk:tls": true, "kiosk:domain": "kiosk.example.org", "kiosk:acmeEmail": "ops@example.org" });
+    const graph = await evaluateStack("gcp", { "kiosk:tls": true, "kiosk:domain": "kiosk.example.org", "kiosk:acmeEmail": "ops@example.org", "kiosk:portalAccess": "public", "kiosk:portalAllowedCidrs": undefined });
     const rendered = renderGraph(graph);
     const objects = allObjects(rendered);
     expect(graph.outputs.url).toBe("https://kiosk.example.org");

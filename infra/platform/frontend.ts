@@ -41,6 +41,7 @@ export class Frontend extends pulumi.ComponentResource {
           className: args.ingressClassName,
           host: config.domain ?? "",
           maxBodySize: maxUploadSize,
+          allowedSourceRanges: config.portalAccess.mode === "allowed-cidrs" ? config.portalAccess.allowedCidrs : [],
           tls: { enabled: config.components.tls, clusterIssuer: args.clusterIssuer ?? "" },
         },
       },

@@ -34,6 +34,10 @@ export class IngressController extends pulumi.ComponentResource {
     const local = cloud.ingress.serviceType === "NodePort";
     const existingClass = config.local?.existingIngressClass;
     this.className = existingClass ?? "nginx";
+    const access = config.portalAccess;
+    if (access.mode === "public") {
+      pulumi.log.warn("kiosk:portalAccess is public: anyone who finds the portal's address can upload images and start GPU nodes on this stack's bill (set kiosk:portalAccess allowed-cidrs and kiosk:portalAllowedCidrs to restrict it).", this);
+    }
     if (existingClass === undefined) {
       // The controller binds ports and needs NET_BIND_SERVICE, which "baseline" allows and "restricted" does not.
       const namespace = platformNamespace(`${name}-ingress`, platformNamespaces.ingress, "baseline", { parent: this });
@@ -50,6 +54,9 @@ export class IngressController extends pulumi.ComponentResource {
             service: {
               type: cloud.ingress.serviceType,
               annotations: cloud.ingress.loadBalancerServiceAnnotations,
+              // The cloud's load balancer drops other sources (GKE's firewall rules, the NLB's security group);
+              // the Ingress's allowlist repeats the rule where there is no load balancer (NodePort).
+              ...(access.mode === "allowed-cidrs" && !local ? { loadBalancerSourceRanges: access.allowedCidrs } : {}),
               // Keeps client addresses and skips a second hop through another node.
               ...(local ? { nodePorts: { http: localHttpNodePort } } : { externalTrafficPolicy: "Local" }),
             },
