@@ -217,6 +217,12 @@ describe("internal UIs", () => {
     const graph = await evaluateStack("gcp", { ...allOn, "kiosk:exposeInternalUis": true });
     expect(serviceTypes(graph)).toMatchObject({ grafana: "LoadBalancer", dashboards: "LoadBalancer", prometheus: "ClusterIP" });
   });
+
+  it("admit only the portal's allowed CIDRs when exposed, as the portal does", async () => {
+    const graph = await evaluateStack("aws", { ...allOn, "kiosk:portalAccess": "allowed-cidrs", "kiosk:portalAllowedCidrs": ["203.0.113.0/24"], "kiosk:tls": false, "kiosk:exposeInternalUis": true });
+    expect(chart(graph, "kube-prometheus-stack").inputs.values.grafana.service).toEqual({ type: "LoadBalancer", loadBalancerSourceRanges: ["203.0.113.0/24"] });
+    expect(chart(graph, "opensearch-dashboards").inputs.values.service).toEqual({ type: "LoadBalancer", loadBalancerSourceRanges: ["203.0.113.0/24"] });
+  });
 });
 
 describe("logging", () => {

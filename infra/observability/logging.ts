@@ -4,6 +4,7 @@ import { KioskConfig } from "../config";
 import { platformNamespace } from "../platform/kubernetes";
 import { platformNamespaces } from "../platform/namespaces";
 import { CloudLayer } from "../seam";
+import { internalUiService } from "./monitoring";
 import { pinnedChart, upstreamChart, upstreamCharts, upstreamImages } from "../upstream-charts";
 
 export interface LoggingArgs {
@@ -83,7 +84,7 @@ export class Logging extends pulumi.ComponentResource {
       {
         opensearchHosts: openSearchUrl,
         extraEnvs: [{ name: "DISABLE_SECURITY_DASHBOARDS_PLUGIN", value: "true" }],
-        service: { type: config.exposeInternalUis ? "LoadBalancer" : "ClusterIP" },
+        service: internalUiService(config),
         // A limit for every resource the chart limits: its default 100m CPU limit would otherwise stay, and
         // Dashboards' first start (bundle optimisation) outruns its probes at 100m.
         resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },

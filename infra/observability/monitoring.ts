@@ -30,6 +30,18 @@ export const unreachableControlPlaneRules = ["kubeControllerManager", "kubeSched
  * Alertmanager's configuration: every alert to each configured receiver, grouped by alert and queue;
  * with none configured, alerts stay visible in Alertmanager and Grafana only (the "null" receiver).
  */
+/**
+ * The Service values of an internal UI (Grafana, OpenSearch Dashboards): ClusterIP, or with
+ * kiosk:exposeInternalUis a load balancer that admits the portal's allowed CIDRs only. Both charts render
+ * service.loadBalancerSourceRanges for a LoadBalancer (grafana-community/helm-charts@grafana-12.11.1, the
+ * grafana kube-prometheus-stack 88.5.3 depends on, and opensearch-project/helm-charts@opensearch-dashboards-3.6.0,
+ * templates/service.yaml of each).
+ */
+export function internalUiService(config: Pick<KioskConfig, "exposeInternalUis" | "portalAccess">): { type: "ClusterIP" | "LoadBalancer"; loadBalancerSourceRanges?: readonly string[] } {
+  if (!config.exposeInternalUis) return { type: "ClusterIP" };
+  return config.portalAccess.mode === "allowed-cidrs" ? { type: "LoadBalancer", loadBalancerSourceRanges: config.portalAccess.allowedCidrs } : { type: "LoadBalancer" };
+}
+
 export function alertmanagerConfigYaml(receivers: AlertReceivers): string {
   const configs: Record<string, unknown> = {};
   if (receivers.webhookUrl) configs.webhook_configs = [{ url: receivers.webhookUrl, send_resolved: true }];
@@ -81,7 +93,6 @@ export class Monitoring extends pulumi.ComponentResource {
       inNamespace,
     );
     const volume = (sizeGi: number) => ({ accessModes: ["ReadWriteOnce"], storageClassName: cloud.storageClassName, resources: { requests: { storage: `${sizeGi}Gi` } } });
-    const uiServiceType = config.exposeInternalUis ? "LoadBalancer" : "ClusterIP";
 
     this.chart = upstreamChart(
       `${name}-kube-prometheus-stack`,
@@ -123,7 +134,7 @@ export class Monitoring extends pulumi.ComponentResource {
           initChownData: { enabled: false },
           admin: { existingSecret: grafanaAdminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
           persistence: { enabled: true, size: `${config.monitoring.grafanaStorageGi}Gi`, storageClassName: cloud.storageClassName },
-          service: { type: uiServiceType },
+          service: internalUiService(config),
           sidecar: {
             resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "192Mi" } },
             dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" },
