@@ -698,6 +698,24 @@ describe("order of creation and destruction", () => {
   });
 });
 
+describe("the portal's load balancer at destroy", () => {
+  // pulumi/pulumi-kubernetes@v4.25.0 provider/pkg/provider/helm_release.go (Delete): helm uninstall waits for
+  // every object of the release to be gone when the release is atomic or skipAwait is unset; the controller's
+  // LoadBalancer Service is gone only once the cloud has removed the load balancer (its cleanup finalizer).
+  const network: Record<string, string> = { aws: "aws:ec2/subnet:Subnet", gcp: "gcp:compute/subnetwork:Subnetwork" };
+  const cluster: Record<string, string> = { aws: "aws:eks/cluster:Cluster", gcp: "gcp:container/cluster:Cluster" };
+
+  it.each(["aws", "gcp"])("is removed on %s before the cluster and its network go: the release that owns it waits for the uninstall", async (stack) => {
+    const graph = await evaluateStack(stack);
+    const controller = graph.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "ingress-nginx")!;
+    expect(controller.inputs.values.controller.service.type).toBe("LoadBalancer");
+    expect(controller.inputs.atomic === true || controller.inputs.skipAwait !== true).toBe(true);
+    const after = [...graph.ofType(network[stack]), ...graph.ofType(cluster[stack])];
+    expect(after.length).toBeGreaterThan(1);
+    for (const resource of after) expect({ dependsOn: resource.name, ok: graph.dependsOn(controller, resource) }).toEqual({ dependsOn: resource.name, ok: true });
+  });
+});
+
 describe("the local object store", () => {
   let graph: StackGraph;
   let objects: KubernetesObject[];
