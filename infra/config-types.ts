@@ -110,6 +110,11 @@ export const portalAccessModes = ["allowed-cidrs", "public"] as const;
  */
 export type PortalAccess = { readonly mode: "public" } | { readonly mode: "allowed-cidrs"; readonly allowedCidrs: readonly string[] };
 
+/** The source ranges that may reach the portal and the UIs exposed like it; undefined when anyone may. */
+export function portalSourceRanges(access: PortalAccess): readonly string[] | undefined {
+  return access.mode === "allowed-cidrs" ? access.allowedCidrs : undefined;
+}
+
 export interface ComponentToggles {
   readonly monitoring: boolean;
   readonly logging: boolean;

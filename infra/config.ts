@@ -438,21 +438,17 @@ function readClusterAccess(read: ConfigReader): ClusterAccess[] {
 
 /** kiosk:portalAccess has no default: exposing the portal (and the GPU bill) to the internet is said in words or not at all. */
 function readPortalAccess(read: ConfigReader, tls: boolean, local: LocalConfig | undefined): PortalAccess {
-  const mode = read.optionalString("portalAccess");
   const allowedCidrs = read.stringList("portalAllowedCidrs");
-  if (mode === undefined) {
+  if (read.optionalString("portalAccess") === undefined) {
     read.problem(
       "portalAccess",
       "must be chosen: allowed-cidrs (only clients from kiosk:portalAllowedCidrs reach the portal) or public (anyone on the internet can upload images and start GPU nodes on the stack's bill), e.g. `pulumi config set kiosk:portalAccess allowed-cidrs`",
     );
     return { mode: "public" };
   }
-  if (!(portalAccessModes as readonly string[]).includes(mode)) {
-    read.problem("portalAccess", `= "${mode}" is not allowed; allowed values: ${portalAccessModes.join(", ")}`);
-    return { mode: "public" };
-  }
-  if (mode === "public") {
-    if (allowedCidrs.length > 0) read.problem("portalAllowedCidrs", `lists ${allowedCidrs.join(", ")} but kiosk:portalAccess is public: set kiosk:portalAccess allowed-cidrs to apply them, or remove them`);
+  const mode = read.oneOf("portalAccess", portalAccessModes);
+  if (mode !== "allowed-cidrs") {
+    if (mode === "public" && allowedCidrs.length > 0) read.problem("portalAllowedCidrs", `lists ${allowedCidrs.join(", ")} but kiosk:portalAccess is public: set kiosk:portalAccess allowed-cidrs to apply them, or remove them`);
     return { mode: "public" };
   }
   if (allowedCidrs.length === 0) read.problem("portalAllowedCidrs", "must list at least one IPv4 CIDR (e.g. [\"203.0.113.0/24\"]) when kiosk:portalAccess is allowed-cidrs");

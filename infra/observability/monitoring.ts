@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { AlertReceivers, KioskConfig } from "../config";
+import { AlertReceivers, KioskConfig, portalSourceRanges } from "../config";
 import { kioskNamespace, metricsEndpoints, queuesOf } from "../kiosk-contract";
 import { platformNamespace } from "../platform/kubernetes";
 import { platformNamespaces } from "../platform/namespaces";
@@ -27,10 +27,6 @@ export const unreachableControlPlane = ["kubeControllerManager", "kubeScheduler"
 export const unreachableControlPlaneRules = ["kubeControllerManager", "kubeSchedulerAlerting", "kubeSchedulerRecording", "kubeProxy", "etcd"] as const;
 
 /**
- * Alertmanager's configuration: every alert to each configured receiver, grouped by alert and queue;
- * with none configured, alerts stay visible in Alertmanager and Grafana only (the "null" receiver).
- */
-/**
  * The Service values of an internal UI (Grafana, OpenSearch Dashboards): ClusterIP, or with
  * kiosk:exposeInternalUis a load balancer that admits the portal's allowed CIDRs only. Both charts render
  * service.loadBalancerSourceRanges for a LoadBalancer (grafana-community/helm-charts@grafana-12.11.1, the
@@ -39,9 +35,14 @@ export const unreachableControlPlaneRules = ["kubeControllerManager", "kubeSched
  */
 export function internalUiService(config: Pick<KioskConfig, "exposeInternalUis" | "portalAccess">): { type: "ClusterIP" | "LoadBalancer"; loadBalancerSourceRanges?: readonly string[] } {
   if (!config.exposeInternalUis) return { type: "ClusterIP" };
-  return config.portalAccess.mode === "allowed-cidrs" ? { type: "LoadBalancer", loadBalancerSourceRanges: config.portalAccess.allowedCidrs } : { type: "LoadBalancer" };
+  const sourceRanges = portalSourceRanges(config.portalAccess);
+  return sourceRanges ? { type: "LoadBalancer", loadBalancerSourceRanges: sourceRanges } : { type: "LoadBalancer" };
 }
 
+/**
+ * Alertmanager's configuration: every alert to each configured receiver, grouped by alert and queue;
+ * with none configured, alerts stay visible in Alertmanager and Grafana only (the "null" receiver).
+ */
 export function alertmanagerConfigYaml(receivers: AlertReceivers): string {
   const configs: Record<string, unknown> = {};
   if (receivers.webhookUrl) configs.webhook_configs = [{ url: receivers.webhookUrl, send_resolved: true }];

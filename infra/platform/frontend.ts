@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KioskConfig } from "../config";
+import { KioskConfig, portalSourceRanges } from "../config";
 import { frontendEnv, frontendMemoryLimit, frontendService, maxUploadSize, offeredInPortal, overlayEnv } from "../kiosk-contract";
 import { CloudLayer, dockerHubImage } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
@@ -41,7 +41,7 @@ export class Frontend extends pulumi.ComponentResource {
           className: args.ingressClassName,
           host: config.domain ?? "",
           maxBodySize: maxUploadSize,
-          allowedSourceRanges: config.portalAccess.mode === "allowed-cidrs" ? config.portalAccess.allowedCidrs : [],
+          allowedSourceRanges: portalSourceRanges(config.portalAccess) ?? [],
           tls: { enabled: config.components.tls, clusterIssuer: args.clusterIssuer ?? "" },
         },
       },

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KioskConfig } from "../config";
+import { KioskConfig, portalSourceRanges } from "../config";
 import { CloudLayer } from "../seam";
 import { platformNamespaces } from "./namespaces";
 import { controlPlaneCallbackPorts, hookJobResources, pinnedChart, upstreamChart, upstreamCharts } from "../upstream-charts";
@@ -34,8 +34,8 @@ export class IngressController extends pulumi.ComponentResource {
     const local = cloud.ingress.serviceType === "NodePort";
     const existingClass = config.local?.existingIngressClass;
     this.className = existingClass ?? "nginx";
-    const access = config.portalAccess;
-    if (access.mode === "public") {
+    const sourceRanges = portalSourceRanges(config.portalAccess);
+    if (sourceRanges === undefined) {
       pulumi.log.warn("kiosk:portalAccess is public: anyone who finds the portal's address can upload images and start GPU nodes on this stack's bill (set kiosk:portalAccess allowed-cidrs and kiosk:portalAllowedCidrs to restrict it).", this);
     }
     if (existingClass === undefined) {
@@ -56,7 +56,7 @@ export class IngressController extends pulumi.ComponentResource {
               annotations: cloud.ingress.loadBalancerServiceAnnotations,
               // The cloud's load balancer drops other sources (GKE's firewall rules, the NLB's security group);
               // the Ingress's allowlist repeats the rule where there is no load balancer (NodePort).
-              ...(access.mode === "allowed-cidrs" && !local ? { loadBalancerSourceRanges: access.allowedCidrs } : {}),
+              ...(sourceRanges && !local ? { loadBalancerSourceRanges: sourceRanges } : {}),
               // Keeps client addresses and skips a second hop through another node.
               ...(local ? { nodePorts: { http: localHttpNodePort } } : { externalTrafficPolicy: "Local" }),
             },
