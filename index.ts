@@ -8,3 +8,4 @@ export const kubeconfig = kiosk.kubeconfig;
 export const bucket = kiosk.bucket;
 export const clusterName = kiosk.clusterName;
 export const grafanaAdminPassword = kiosk.grafanaAdminPassword;
+export const portalDnsValidation = kiosk.portalDnsValidation;

@@ -20,7 +20,7 @@ import { CommandResult, plain, PulumiCli } from "./pulumi-cli";
 import { kioskNamespace } from "../infra/kiosk-contract";
 import { helmReleaseType } from "../infra/upstream-charts";
 import { changedSteps, E2eFailure, fail, leftovers, namespaceOrdering } from "./checks";
-import { e2eConfig, fakeNodes, kedaStandInCrds, prerequisites, projectFiles, stackName } from "./scenario";
+import { e2eConfig, fakeNodes, gatewayStandInCrds, kedaStandInCrds, prerequisites, projectFiles, stackName, standInGatewayClass } from "./scenario";
 
 const repo = path.resolve(__dirname, "..");
 
@@ -82,6 +82,9 @@ async function main(): Promise<void> {
     for (const node of fakeNodes) await controlPlane.addNode(node);
     await controlPlane.waitForReadyNodes(fakeNodes.map((node) => node.name));
     for (const [apiPath, object] of prerequisites) await client.ensure(apiPath, object);
+    for (const crd of gatewayStandInCrds) await client.ensure("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+    await waitForCrds(client, gatewayStandInCrds.map((crd) => crd.metadata.name));
+    await client.ensure(...standInGatewayClass);
     if (!chartSource) {
       for (const crd of kedaStandInCrds) await client.ensure("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
       await waitForCrds(client, kedaStandInCrds.map((crd) => crd.metadata.name));
@@ -156,7 +159,7 @@ async function main(): Promise<void> {
     console.log(`\n== real-engine run of the ${stackName} stack: ${ok ? "PASSED" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     console.log(
       `upstream charts: ${chartSource ? `from ${chartSource}` : "none (KIOSK_CHART_SRC not set); KEDA is a stand-in of its ScaledObject CRD"}; ` +
-        "the portal uses an IngressClass with no controller (ingress-nginx's webhook needs a running pod), the bucket an existing S3 endpoint (MinIO needs the random provider)",
+        "the portal uses a GatewayClass with no controller (Envoy Gateway's install needs its certgen Job to run), the bucket an existing S3 endpoint (MinIO needs the random provider)",
     );
     for (const line of summary) console.log(`  ${line}`);
     if (!ok || process.env.KIOSK_E2E_KEEP === "1") console.log(`logs and state kept in ${work} (pulumi output in ${logs}, control plane logs next to it)`);

@@ -4,7 +4,7 @@ import { FakeNode } from "./control-plane";
 
 /**
  * What the real-engine run sets up around the local stack: the nodes, the cluster's own pieces a kind or
- * minikube cluster would have (a StorageClass with volumes, an IngressClass), and the stack's config.
+ * minikube cluster would have (a StorageClass with volumes, a GatewayClass), and the stack's config.
  */
 export const stackName = "local";
 
@@ -25,9 +25,9 @@ export const fakeNodes: readonly FakeNode[] = [
 ];
 
 export const storageClassName = "kiosk-e2e";
-export const ingressClassName = "kiosk-e2e";
+export const gatewayClassName = "kiosk-e2e";
 
-/** A StorageClass with pre-made volumes (kwok runs no provisioner), and an IngressClass served by nothing. */
+/** A StorageClass with pre-made volumes (kwok runs no provisioner). */
 export const prerequisites: readonly [string, Record<string, unknown>][] = [
   [
     "/apis/storage.k8s.io/v1/storageclasses",
@@ -42,26 +42,40 @@ export const prerequisites: readonly [string, Record<string, unknown>][] = [
       spec: { capacity: { storage: "1000Gi" }, accessModes: ["ReadWriteOnce"], storageClassName, persistentVolumeReclaimPolicy: "Retain", hostPath: { path: `/var/e2e/${index}` } },
     },
   ]),
-  ["/apis/networking.k8s.io/v1/ingressclasses", { apiVersion: "networking.k8s.io/v1", kind: "IngressClass", metadata: { name: ingressClassName }, spec: { controller: "example.org/no-controller" } }],
+];
+
+const standInCrd = (group: string, kind: string, plural: string, scope: "Namespaced" | "Cluster", version: string) => ({
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: `${plural}.${group}` },
+  spec: {
+    group,
+    scope,
+    names: { plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List` },
+    versions: [{ name: version, served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+  },
+});
+
+/**
+ * "A Gateway controller already in the cluster" (kiosk:localGatewayClass): the Gateway API's kinds the
+ * portal uses, as CRDs of ours that accept any spec, and a GatewayClass served by nothing. Envoy Gateway's
+ * own needs a running pod (its certgen hook Job must complete), and under kwok no pod runs.
+ */
+export const gatewayStandInCrds = [
+  standInCrd("gateway.networking.k8s.io", "GatewayClass", "gatewayclasses", "Cluster", "v1"),
+  standInCrd("gateway.networking.k8s.io", "Gateway", "gateways", "Namespaced", "v1"),
+  standInCrd("gateway.networking.k8s.io", "HTTPRoute", "httproutes", "Namespaced", "v1"),
+];
+export const standInGatewayClass: [string, Record<string, unknown>] = [
+  "/apis/gateway.networking.k8s.io/v1/gatewayclasses",
+  { apiVersion: "gateway.networking.k8s.io/v1", kind: "GatewayClass", metadata: { name: gatewayClassName }, spec: { controllerName: "example.org/no-controller" } },
 ];
 
 /**
  * Without the upstream charts, "a KEDA already in the cluster" is its ScaledObject API alone: a CRD of ours
  * that accepts any spec (KEDA's own schema and operator come with its chart). Nothing acts on the objects.
  */
-export const kedaStandInCrds = [
-  {
-    apiVersion: "apiextensions.k8s.io/v1",
-    kind: "CustomResourceDefinition",
-    metadata: { name: "scaledobjects.keda.sh" },
-    spec: {
-      group: "keda.sh",
-      scope: "Namespaced",
-      names: { plural: "scaledobjects", singular: "scaledobject", kind: "ScaledObject", listKind: "ScaledObjectList" },
-      versions: [{ name: "v1alpha1", served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
-    },
-  },
-];
+export const kedaStandInCrds = [standInCrd("keda.sh", "ScaledObject", "scaledobjects", "Namespaced", "v1alpha1")];
 
 export interface E2eConfig {
   readonly plain: Record<string, string>;
@@ -81,9 +95,9 @@ export function e2eConfig(committed: { config: Record<string, unknown> }, chartS
   plain["kiosk:localS3Endpoint"] = "http://s3.e2e.invalid:9000";
   plain["kiosk:localS3AccessKeyId"] = "kiosk";
   const secret = { "kiosk:localS3SecretAccessKey": crypto.randomBytes(16).toString("hex") };
-  // ingress-nginx's admission webhook refuses every Ingress when its pod does not answer (failurePolicy Fail,
-  // ingress-nginx 4.15.1 values.yaml controller.admissionWebhooks.failurePolicy), and under kwok no pod answers.
-  plain["kiosk:localIngressClass"] = ingressClassName;
+  // Envoy Gateway's install waits for its certgen hook Job (envoyproxy/gateway@v1.9.0 charts/gateway-helm/templates/certgen.yaml),
+  // which under kwok never runs: the portal uses a GatewayClass the cluster already has.
+  plain["kiosk:localGatewayClass"] = gatewayClassName;
   if (chartSource) plain["kiosk:upstreamChartsDir"] = chartSource;
   else plain["kiosk:existingKeda"] = "true";
   return { plain, secret };

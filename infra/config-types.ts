@@ -70,8 +70,8 @@ export interface LocalConfig {
   readonly kubeContext: string;
   /** StorageClass for volumes; undefined means the cluster default. */
   readonly storageClass?: string;
-  /** An IngressClass already served in the cluster; undefined installs ingress-nginx. */
-  readonly existingIngressClass?: string;
+  /** A GatewayClass already served in the cluster; undefined installs Envoy Gateway. */
+  readonly existingGatewayClass?: string;
   /** An S3-compatible store already running; undefined runs MinIO in the cluster. */
   readonly existingObjectStore?: ExistingObjectStore;
   /** The store's address as the user's browser reaches it, for the overlays' signed links; undefined signs for the in-cluster address. */
@@ -101,18 +101,44 @@ export interface ImageConfig {
   readonly janitor: string;
 }
 
-export const portalAccessModes = ["allowed-cidrs", "public"] as const;
+export const portalAccessModes = ["allowed-cidrs", "sign-in", "public"] as const;
+
+/**
+ * Sign-in in front of the portal through an identity provider: IAP on gcp (Google accounts, granted to
+ * kiosk:portalSignInMembers), the ALB's authenticate-oidc on aws, Envoy Gateway's OIDC filter on local.
+ */
+export interface PortalSignIn {
+  /** The OAuth client: a Google OAuth client on gcp (IAP), the identity provider's client elsewhere. */
+  readonly clientId: string;
+  /** Kept as a Pulumi secret from the moment it is read. */
+  readonly clientSecret: import("@pulumi/pulumi").Output<string>;
+  /** OIDC issuer (aws, local); IAP signs in with Google's own. */
+  readonly issuer?: string;
+  /** The provider's endpoints, which the ALB does not discover itself (aws only). */
+  readonly endpoints?: { readonly authorization: string; readonly token: string; readonly userInfo: string };
+  /** IAP principals granted the portal (gcp only): user:, group:, domain: or serviceAccount: members. */
+  readonly members: readonly string[];
+}
 
 /**
  * Who can reach the portal, chosen explicitly (kiosk:portalAccess): anyone who reaches it can upload
  * images and start GPU nodes on the lab's bill. `allowed-cidrs`: only clients from kiosk:portalAllowedCidrs.
+ * `sign-in`: only people who sign in (and, if listed, only from kiosk:portalAllowedCidrs).
  * `public`: anyone on the internet (`pulumi up` warns).
  */
-export type PortalAccess = { readonly mode: "public" } | { readonly mode: "allowed-cidrs"; readonly allowedCidrs: readonly string[] };
+export type PortalAccess =
+  | { readonly mode: "public" }
+  | { readonly mode: "allowed-cidrs"; readonly allowedCidrs: readonly string[] }
+  | { readonly mode: "sign-in"; readonly signIn: PortalSignIn; readonly allowedCidrs: readonly string[] };
 
-/** The source ranges that may reach the portal and the UIs exposed like it; undefined when anyone may. */
+/** The source ranges that may reach the portal and the UIs exposed like it; undefined when any address may. */
 export function portalSourceRanges(access: PortalAccess): readonly string[] | undefined {
-  return access.mode === "allowed-cidrs" ? access.allowedCidrs : undefined;
+  return access.mode !== "public" && access.allowedCidrs.length > 0 ? access.allowedCidrs : undefined;
+}
+
+/** The sign-in in front of the portal, when kiosk:portalAccess is sign-in. */
+export function portalSignIn(access: PortalAccess): PortalSignIn | undefined {
+  return access.mode === "sign-in" ? access.signIn : undefined;
 }
 
 export interface ComponentToggles {

@@ -20,6 +20,7 @@ import {
   NodePoolConfig,
   PortalAccess,
   portalAccessModes,
+  PortalSignIn,
 } from "./config-types";
 import { gpuCatalog } from "./gpu-catalog";
 import { consumerNodesFor, vcpusOf } from "./consumer-sizing";
@@ -258,12 +259,16 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     vpn: read.boolean("vpn"),
     tls: read.boolean("tls"),
   };
+  if (components.tls && cloud !== "local") {
+    // GKE and EKS issue and renew the certificate themselves (Certificate Manager, ACM) once kiosk:domain is set.
+    read.problem("tls", `is for the local stack only: on ${cloud} the portal gets a managed certificate (${cloud === "gcp" ? "Certificate Manager" : "ACM"}) whenever kiosk:domain is set, so leave kiosk:tls false`);
+  }
   if (components.tls && domain === undefined) read.problem("domain", "is required when kiosk:tls is true (the certificate is issued for it)");
   if (components.tls && (acmeEmail === undefined || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(acmeEmail))) {
     read.problem("acmeEmail", "must be an e-mail address when kiosk:tls is true (Let's Encrypt registers it)");
   }
 
-  const portalAccess = readPortalAccess(read, components.tls, local);
+  const portalAccess = readPortalAccess(read, { cloud, domain, tls: components.tls, local });
 
   const retention = read.string("metricsRetention");
   if (retention && !/^\d+(ms|s|m|h|d|w|y)$/.test(retention)) {
@@ -437,33 +442,77 @@ function readClusterAccess(read: ConfigReader): ClusterAccess[] {
 }
 
 /** kiosk:portalAccess has no default: exposing the portal (and the GPU bill) to the internet is said in words or not at all. */
-function readPortalAccess(read: ConfigReader, tls: boolean, local: LocalConfig | undefined): PortalAccess {
+function readPortalAccess(read: ConfigReader, stack: { cloud: Cloud; domain?: string; tls: boolean; local?: LocalConfig }): PortalAccess {
   const allowedCidrs = read.stringList("portalAllowedCidrs");
   if (read.optionalString("portalAccess") === undefined) {
     read.problem(
       "portalAccess",
-      "must be chosen: allowed-cidrs (only clients from kiosk:portalAllowedCidrs reach the portal) or public (anyone on the internet can upload images and start GPU nodes on the stack's bill), e.g. `pulumi config set kiosk:portalAccess allowed-cidrs`",
+      "must be chosen: allowed-cidrs (only clients from kiosk:portalAllowedCidrs reach the portal), sign-in (only people who sign in through an identity provider) or public (anyone on the internet can upload images and start GPU nodes on the stack's bill), e.g. `pulumi config set kiosk:portalAccess allowed-cidrs`",
     );
     return { mode: "public" };
   }
   const mode = read.oneOf("portalAccess", portalAccessModes);
-  if (mode !== "allowed-cidrs") {
-    if (mode === "public" && allowedCidrs.length > 0) read.problem("portalAllowedCidrs", `lists ${allowedCidrs.join(", ")} but kiosk:portalAccess is public: set kiosk:portalAccess allowed-cidrs to apply them, or remove them`);
+  if (!(portalAccessModes as readonly string[]).includes(read.optionalString("portalAccess") ?? "")) return { mode: "public" };
+  if (mode === "public") {
+    if (allowedCidrs.length > 0) read.problem("portalAllowedCidrs", `lists ${allowedCidrs.join(", ")} but kiosk:portalAccess is public: set kiosk:portalAccess allowed-cidrs to apply them, or remove them`);
     return { mode: "public" };
   }
-  if (allowedCidrs.length === 0) read.problem("portalAllowedCidrs", "must list at least one IPv4 CIDR (e.g. [\"203.0.113.0/24\"]) when kiosk:portalAccess is allowed-cidrs");
+  if (mode === "allowed-cidrs" && allowedCidrs.length === 0) read.problem("portalAllowedCidrs", "must list at least one IPv4 CIDR (e.g. [\"203.0.113.0/24\"]) when kiosk:portalAccess is allowed-cidrs");
   for (const cidr of allowedCidrs) {
     if (!isCidr(cidr)) read.problem("portalAllowedCidrs", `contains "${cidr}", which is not an IPv4 CIDR such as 203.0.113.0/24`);
     else if (cidr.endsWith("/0")) read.problem("portalAllowedCidrs", `contains ${cidr}, which admits every address: set kiosk:portalAccess public to say so`);
   }
-  if (tls) {
+  if (allowedCidrs.length > 0 && stack.tls) {
     // cert-manager's HTTP-01 solver is reached by Let's Encrypt from addresses no lab would list.
-    read.problem("portalAccess", "= allowed-cidrs cannot be combined with kiosk:tls: Let's Encrypt validates the domain over HTTP from addresses outside kiosk:portalAllowedCidrs");
+    read.problem("portalAllowedCidrs", "cannot be combined with kiosk:tls: Let's Encrypt validates the domain over HTTP from addresses outside kiosk:portalAllowedCidrs");
   }
-  if (local?.existingIngressClass !== undefined) {
-    read.problem("portalAccess", "= allowed-cidrs is enforced by the ingress-nginx this stack installs; with kiosk:localIngressClass the cluster's own controller serves the portal, so set kiosk:portalAccess public and restrict it there");
+  if (stack.local?.existingGatewayClass !== undefined) {
+    read.problem("portalAccess", `= ${mode} is enforced by the Envoy Gateway this stack installs; with kiosk:localGatewayClass the cluster's own Gateway controller serves the portal, so set kiosk:portalAccess public and restrict it there`);
   }
-  return { mode: "allowed-cidrs", allowedCidrs };
+  if (mode === "allowed-cidrs") return { mode, allowedCidrs };
+  return { mode, allowedCidrs, signIn: readPortalSignIn(read, stack) };
+}
+
+/** The identity provider's client for kiosk:portalAccess sign-in; what each cloud's sign-in needs differs. */
+function readPortalSignIn(read: ConfigReader, stack: { cloud: Cloud; domain?: string; tls: boolean }): PortalSignIn {
+  // Every implementation signs in over HTTPS only (IAP, the ALB's authenticate-oidc, a Secure session cookie).
+  if (stack.domain === undefined) read.problem("domain", "is required when kiosk:portalAccess is sign-in: the identity provider redirects back to https://<domain>");
+  if (stack.cloud === "local" && !stack.tls) read.problem("tls", "must be true when kiosk:portalAccess is sign-in: sign-in needs HTTPS, which the local stack serves with cert-manager's certificate");
+  const clientId = read.optionalString("portalSignInClientId");
+  if (clientId === undefined) read.problem("portalSignInClientId", stack.cloud === "gcp" ? "is required with kiosk:portalAccess sign-in: the ID of a Google OAuth client (APIs & Services > Credentials) that IAP signs in with" : "is required with kiosk:portalAccess sign-in: the OIDC client ID the identity provider issued for the portal");
+  const clientSecret = read.optionalString("portalSignInClientSecret");
+  if (clientSecret === undefined) read.problem("portalSignInClientSecret", "is required with kiosk:portalAccess sign-in (set it with `pulumi config set --secret kiosk:portalSignInClientSecret ...`)");
+  const url = (key: string, what: string): string | undefined => {
+    const value = read.optionalString(key);
+    if (value === undefined) read.problem(key, `is required with kiosk:portalAccess sign-in on ${stack.cloud}: ${what}`);
+    else if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(value)) read.problem(key, `= "${value}" must be an https:// URL`);
+    return value;
+  };
+  const notOn = (key: string, why: string): void => {
+    if (read.optionalString(key) !== undefined || read.stringList(key).length > 0) read.problem(key, `does not apply on ${stack.cloud}: ${why}`);
+  };
+  const members = read.stringList("portalSignInMembers");
+  if (stack.cloud === "gcp") {
+    notOn("portalSignInIssuer", "IAP signs in with Google accounts");
+    if (members.length === 0) read.problem("portalSignInMembers", "must list who may sign in to the portal through IAP, e.g. [\"group:lab@example.org\", \"domain:example.org\"]");
+    for (const member of members) {
+      if (!/^(user|group|domain|serviceAccount):\S+$/.test(member)) read.problem("portalSignInMembers", `contains "${member}"; each is user:<e-mail>, group:<e-mail>, domain:<domain> or serviceAccount:<e-mail>`);
+    }
+  } else if (members.length > 0) {
+    read.problem("portalSignInMembers", `does not apply on ${stack.cloud}: whoever the identity provider lets sign in to this client reaches the portal, so restrict the client there`);
+  }
+  const issuer = stack.cloud === "gcp" ? undefined : url("portalSignInIssuer", "the identity provider's OIDC issuer URL, e.g. https://accounts.google.com");
+  let endpoints: PortalSignIn["endpoints"];
+  if (stack.cloud === "aws") {
+    // The ALB reads no discovery document: it is given each endpoint (AWS ALB listener-authenticate-users, OIDC requirements).
+    const authorization = url("portalSignInAuthorizationEndpoint", "the provider's authorization endpoint (authorization_endpoint in <issuer>/.well-known/openid-configuration)");
+    const token = url("portalSignInTokenEndpoint", "the provider's token endpoint (token_endpoint in the discovery document)");
+    const userInfo = url("portalSignInUserInfoEndpoint", "the provider's user-info endpoint (userinfo_endpoint in the discovery document)");
+    endpoints = { authorization: authorization ?? "", token: token ?? "", userInfo: userInfo ?? "" };
+  } else {
+    for (const key of ["portalSignInAuthorizationEndpoint", "portalSignInTokenEndpoint", "portalSignInUserInfoEndpoint"]) notOn(key, stack.cloud === "gcp" ? "IAP signs in with Google accounts" : "Envoy Gateway reads the endpoints from the issuer's discovery document");
+  }
+  return { clientId: clientId ?? "", clientSecret: pulumi.secret(clientSecret ?? ""), ...(issuer !== undefined ? { issuer } : {}), ...(endpoints ? { endpoints } : {}), members };
 }
 
 function readLocal(read: ConfigReader): LocalConfig {
@@ -472,9 +521,12 @@ function readLocal(read: ConfigReader): LocalConfig {
     // An empty context would follow whatever `kubectl config use-context` chose last, so one switch retargets the stack.
     read.problem("localKubeContext", "must name the kubeconfig context of the local cluster, e.g. kind-kiosk (see `kubectl config get-contexts`)");
   }
-  const existingIngressClass = read.optionalString("localIngressClass");
-  if (existingIngressClass !== undefined && !dnsLabelShape.test(existingIngressClass)) {
-    read.problem("localIngressClass", `= "${existingIngressClass}" is not an IngressClass name (lowercase letters, digits and hyphens)`);
+  if (read.optionalString("localIngressClass") !== undefined) {
+    read.problem("localIngressClass", "is replaced by kiosk:localGatewayClass: the portal is served through the Gateway API (an HTTPRoute on a Gateway), no longer an Ingress");
+  }
+  const existingGatewayClass = read.optionalString("localGatewayClass");
+  if (existingGatewayClass !== undefined && !dnsLabelShape.test(existingGatewayClass)) {
+    read.problem("localGatewayClass", `= "${existingGatewayClass}" is not a GatewayClass name (lowercase letters, digits and hyphens)`);
   }
   const s3PublicEndpoint = read.optionalString("localS3PublicEndpoint");
   if (s3PublicEndpoint !== undefined && !httpEndpointShape.test(s3PublicEndpoint)) {
@@ -483,7 +535,7 @@ function readLocal(read: ConfigReader): LocalConfig {
   return {
     kubeContext: kubeContext ?? "",
     storageClass: read.optionalString("localStorageClass"),
-    existingIngressClass,
+    existingGatewayClass,
     existingObjectStore: readExistingObjectStore(read),
     s3PublicEndpoint: s3PublicEndpoint?.replace(/\/$/, ""),
   };

@@ -5,7 +5,7 @@ import { GcpCloud } from "./gcp";
 import { LocalCloud } from "./local";
 import { Observability } from "./observability";
 import { Platform } from "./platform";
-import { CloudLayer } from "./seam";
+import { CloudLayer, DnsRecord } from "./seam";
 
 /** What `pulumi stack output` shows; it replaces the old console menu. */
 export interface KioskOutputs {
@@ -17,6 +17,8 @@ export interface KioskOutputs {
   readonly clusterName: pulumi.Output<string>;
   /** Grafana's admin password (a secret), when monitoring is on: `pulumi stack output --show-secrets grafanaAdminPassword`. */
   readonly grafanaAdminPassword?: pulumi.Output<string>;
+  /** With kiosk:domain on a cloud: the DNS record(s) to create so that the managed certificate is issued. */
+  readonly portalDnsValidation?: pulumi.Output<DnsRecord[]>;
 }
 
 export function createCloudLayer(config: KioskConfig): CloudLayer {
@@ -40,6 +42,7 @@ export function deployKiosk(config: KioskConfig): KioskOutputs {
     kubeconfig: pulumi.secret(cloud.kubeconfig),
     bucket: cloud.bucket.url,
     clusterName: cloud.clusterName,
+    ...(cloud.frontDoor.dnsValidation ? { portalDnsValidation: cloud.frontDoor.dnsValidation } : {}),
     ...(observability.grafanaAdminPassword ? { grafanaAdminPassword: observability.grafanaAdminPassword } : {}),
   };
 }

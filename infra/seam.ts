@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Cloud } from "./config-types";
+import { Cloud, PortalAccess } from "./config-types";
 import { BucketWorkload } from "./kiosk-contract";
 
 /**
@@ -26,7 +26,10 @@ export interface CloudLayer {
    * (only the frontend's GCS client reads it). Nothing else: GKE_COMPUTE_ZONE is read by none of the images.
    */
   readonly cloudEnv: Readonly<Record<BucketWorkload, Readonly<Record<string, pulumi.Input<string>>>>>;
-  readonly ingress: IngressSpecifics;
+  /** The portal's front door: the cloud's Gateway API implementation. */
+  readonly frontDoor: FrontDoor;
+  /** How a Service of type LoadBalancer is exposed on this cloud (the VPN's, exposed internal UIs'). */
+  readonly loadBalancerService: LoadBalancerServiceSpecifics;
   /** StorageClass for persistent volumes; undefined means the cluster's default. */
   readonly storageClassName?: string;
   /**
@@ -117,11 +120,77 @@ export interface CloudGpuMetricsApi {
   readonly kedaPodIdentity: { readonly provider: "gcp"; readonly chartValues: pulumi.Input<Record<string, unknown>> };
 }
 
-export interface IngressSpecifics {
-  /** Annotations for the ingress controller's LoadBalancer Service (e.g. an AWS NLB). */
-  readonly loadBalancerServiceAnnotations: Readonly<Record<string, string>>;
-  /** Service type of the ingress controller: LoadBalancer in clouds, NodePort on a local cluster. */
+export interface LoadBalancerServiceSpecifics {
+  /** Annotations for a LoadBalancer Service (e.g. an AWS NLB). */
+  readonly annotations: Readonly<Record<string, string>>;
+  /** LoadBalancer in clouds, NodePort on a local cluster. */
   readonly serviceType: "LoadBalancer" | "NodePort";
+}
+
+/** The Gateway API implementations that serve the portal, one per cloud (and a GatewayClass the local cluster already has). */
+export type FrontDoorImplementation = "gke-gateway" | "aws-load-balancer-controller" | "envoy-gateway" | "existing-gateway-class";
+
+/**
+ * The portal's way in, as the cloud provides it: a GatewayClass whose controller turns the platform's
+ * Gateway and HTTPRoute into a load balancer, and the implementation's own objects for what the Gateway
+ * API leaves to implementations (source ranges, sign-in, certificates, timeouts).
+ */
+export interface FrontDoor {
+  readonly implementation: FrontDoorImplementation;
+  readonly gatewayClassName: string;
+  /**
+   * The controller and the cloud objects the Gateway needs. The Gateway depends on them, so `pulumi destroy`
+   * deletes it (and its controller deletes the load balancer it made) while the controller still runs, and
+   * before the cluster and the network go.
+   */
+  readonly dependencies: readonly pulumi.Resource[];
+  /** Where the portal's requests come from as the frontend's pods see them (its NetworkPolicy's peers). */
+  readonly trafficFrom: readonly k8s.types.input.networking.v1.NetworkPolicyPeer[];
+  /** With kiosk:domain: the DNS records that prove the domain to the cloud's certificate authority, for the user to create. */
+  readonly dnsValidation?: pulumi.Output<DnsRecord[]>;
+  /** Creates the implementation's objects for the portal and says what its Gateway and route need. */
+  portal(portal: PortalEndpoint, opts: pulumi.CustomResourceOptions): PortalAttachment;
+}
+
+export interface DnsRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly value: string;
+}
+
+/** What the platform serves through the front door. */
+export interface PortalEndpoint {
+  readonly namespace: string;
+  readonly gatewayName: string;
+  readonly routeName: string;
+  readonly service: { readonly name: string; readonly port: number };
+  readonly access: PortalAccess;
+  readonly domain?: string;
+}
+
+/** The implementation's part of the portal's Gateway and HTTPRoute. */
+export interface PortalAttachment {
+  readonly gatewayAnnotations?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Gateway spec.addresses (e.g. GKE's reserved global address). */
+  readonly gatewayAddresses?: readonly Record<string, pulumi.Input<string>>[];
+  /** Gateway spec.infrastructure (e.g. a parametersRef to the implementation's load balancer settings). */
+  readonly gatewayInfrastructure?: Record<string, unknown>;
+  /**
+   * The HTTPS listener, when the portal has a certificate: its `tls` block, or none where the certificate
+   * is attached outside the listener (GKE's certificate map, the ALB's listener configuration).
+   * Undefined: plain HTTP only.
+   */
+  readonly https?: { readonly tls?: Record<string, unknown> };
+  /** The port browsers are redirected to for HTTPS when it is not 443 (a NodePort). */
+  readonly httpsRedirectPort?: number;
+  /** Filters on the portal's route rule (e.g. the ALB's ListenerRuleConfiguration for sign-in). */
+  readonly routeFilters: readonly Record<string, unknown>[];
+  /** HTTPRoute timeouts, where the implementation honours them; elsewhere its policy resource sets them. */
+  readonly routeTimeouts?: { readonly request: string };
+  /** The objects made; the Gateway depends on them. */
+  readonly resources: readonly pulumi.Resource[];
+  /** Where the portal is reachable, from the Gateway once it is made. */
+  url(gateway: pulumi.Resource): pulumi.Output<string>;
 }
 
 /** The taint every GPU node carries, so that only GPU workloads land there. */
@@ -156,3 +225,9 @@ export const consumerPoolPlacement: Placement = {
   nodeSelector: { [consumerPoolLabel.key]: consumerPoolLabel.value },
   tolerations: [tolerationFor(consumerTaint)],
 };
+
+/** A resource option's dependsOn as a list, to add to. */
+export function dependencyList(dependsOn: pulumi.CustomResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
+  if (dependsOn === undefined) return [];
+  return Array.isArray(dependsOn) ? [...dependsOn] : [dependsOn as pulumi.Input<pulumi.Resource>];
+}

@@ -19,8 +19,12 @@ export const kedaOperatorServiceAccount = { namespace: "keda", name: "keda-opera
 
 export const upstreamCharts = {
   keda: { chart: "keda", version: "2.20.2", repo: "https://kedacore.github.io/charts" },
-  // ingress-nginx was retired upstream in March 2026 (no further fixes); 4.15.1 is its last chart.
-  ingressNginx: { chart: "ingress-nginx", version: "4.15.1", repo: "https://kubernetes.github.io/ingress-nginx" },
+  // The portal's front door on local (Envoy Gateway), and the Gateway API's CRDs where the cluster lacks them
+  // (local, EKS): Envoy Gateway's charts are published as OCI artefacts only (envoyproxy/gateway@v1.9.0 tools/make/helm.mk).
+  envoyGateway: { chart: "gateway-helm", version: "v1.9.0", repo: "oci://docker.io/envoyproxy" },
+  gatewayCrds: { chart: "gateway-crds-helm", version: "v1.9.0", repo: "oci://docker.io/envoyproxy" },
+  // AWS only: the ALB behind the portal's Gateway.
+  awsLoadBalancerController: { chart: "aws-load-balancer-controller", version: "3.5.0", repo: "https://aws.github.io/eks-charts" },
   certManager: { chart: "cert-manager", version: "v1.21.1", repo: "https://charts.jetstack.io" },
   // AWS only: GKE scales its node pools and installs the device plugin itself.
   clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.59.0", repo: "https://kubernetes.github.io/autoscaler" },
@@ -48,21 +52,19 @@ export const clusterAutoscalerImageTags: Readonly<Record<string, string>> = {
  * Ports on the nodes that the Kubernetes API server itself connects to: admission webhooks and
  * aggregated APIs. The charts are given these values, and a cloud whose control plane reaches the nodes
  * only on some ports (private GKE: 443 and 10250) opens exactly these. Chart keys and defaults as read at
- * the pinned versions: keda service.portHttpsTarget (6443) and webhooks.port (9443); ingress-nginx
- * controller.admissionWebhooks.port (8443); cert-manager webhook.securePort (10250);
+ * the pinned versions: keda service.portHttpsTarget (6443) and webhooks.port (9443); cert-manager webhook.securePort (10250);
  * kube-prometheus-stack prometheusOperator.tls.internalPort (10250).
  */
 export const controlPlaneCallbackPorts = {
   kedaMetricsApi: 6443,
   kedaAdmissionWebhooks: 9443,
-  ingressNginxAdmission: 8443,
   certManagerWebhook: 10250,
   prometheusOperatorWebhook: 10250,
 } as const;
 
-/** The callback ports of the components a stack installs (KEDA and ingress-nginx always), each once, ascending. */
+/** The callback ports of the components a stack installs (KEDA always), each once, ascending. */
 export function controlPlaneCallbackPortsFor(components: { readonly tls: boolean; readonly monitoring: boolean }): number[] {
-  const ports: number[] = [controlPlaneCallbackPorts.kedaMetricsApi, controlPlaneCallbackPorts.kedaAdmissionWebhooks, controlPlaneCallbackPorts.ingressNginxAdmission];
+  const ports: number[] = [controlPlaneCallbackPorts.kedaMetricsApi, controlPlaneCallbackPorts.kedaAdmissionWebhooks];
   if (components.tls) ports.push(controlPlaneCallbackPorts.certManagerWebhook);
   if (components.monitoring) ports.push(controlPlaneCallbackPorts.prometheusOperatorWebhook);
   return [...new Set(ports)].sort((a, b) => a - b);
@@ -96,7 +98,7 @@ export const helmReleaseType = "kubernetes:helm.sh/v3:Release";
  * will install while the cluster does not exist yet (a component such as `helm.v4.Chart` on a provider
  * whose kubeconfig is unknown is registered empty by current engines, and refused by 3.76 to 3.129), it
  * runs the charts' hooks (Chart v4 drops them, and
- * ingress-nginx and kube-prometheus-stack make their webhook certificates in hooks), and it waits for the
+ * Envoy Gateway and kube-prometheus-stack make their certificates in hooks), and it waits for the
  * release to be ready and rolls a failed install or upgrade back as one unit.
  */
 export const releaseBehaviour = {
@@ -125,7 +127,8 @@ export interface ChartSource {
  * checked against the pinned version, so an air-gapped install never runs a chart other than the one pinned.
  */
 export function upstreamChartFolder(dir: string, chart: string, version: string): string {
-  const folder = path.resolve(dir, chart);
+  // `helm pull oci://registry/path/name --untar` unpacks into a folder named after the chart alone.
+  const folder = path.resolve(dir, chart.startsWith("oci://") ? path.posix.basename(chart) : chart);
   const chartFile = path.join(folder, "Chart.yaml");
   if (!fs.existsSync(chartFile)) throw new Error(`no chart source for ${chart} ${version}: ${chartFile} does not exist (helm pull ${chart} --version ${version} --untar -d ${dir})`);
   const found = YAML.parse(fs.readFileSync(chartFile, "utf8")).version;
@@ -135,7 +138,11 @@ export function upstreamChartFolder(dir: string, chart: string, version: string)
 
 /** A pinned chart from its repository, or from kiosk:upstreamChartsDir when that is set. */
 export function pinnedChart(config: { readonly upstreamChartsDir?: string }, pin: UpstreamChart): ChartSource {
-  if (config.upstreamChartsDir === undefined) return { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo } };
+  if (config.upstreamChartsDir === undefined) {
+    // An OCI registry is named in the chart reference itself; Helm refuses it as a repository URL.
+    if (pin.repo.startsWith("oci://")) return { chart: `${pin.repo}/${pin.chart}`, version: pin.version };
+    return { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo } };
+  }
   try {
     return { chart: upstreamChartFolder(config.upstreamChartsDir, pin.chart, pin.version), version: pin.version };
   } catch (error) {

@@ -79,16 +79,19 @@ export type ConfigOverrides = Record<string, string | number | boolean | string[
  * Every optional component on (TLS with a placeholder domain), to evaluate and check everything a stack can
  * install. A Let's Encrypt certificate needs a portal that answers everyone (kiosk:portalAccess), so it is public.
  */
-export const everyComponentOn: ConfigOverrides = {
-  "kiosk:portalAccess": "public",
-  "kiosk:portalAllowedCidrs": undefined,
-  "kiosk:monitoring": true,
-  "kiosk:logging": true,
-  "kiosk:vpn": true,
-  "kiosk:tls": true,
-  "kiosk:domain": "kiosk.example.org",
-  "kiosk:acmeEmail": "ops@example.org",
-};
+export function everyComponentOn(stack: string): ConfigOverrides {
+  return {
+    "kiosk:portalAccess": "public",
+    "kiosk:portalAllowedCidrs": undefined,
+    "kiosk:monitoring": true,
+    "kiosk:logging": true,
+    "kiosk:vpn": true,
+    // With a domain the clouds' front doors hold a managed certificate; cert-manager is the local stack's.
+    "kiosk:tls": stack === "local",
+    "kiosk:domain": "kiosk.example.org",
+    "kiosk:acmeEmail": "ops@example.org",
+  };
+}
 
 export class StackGraph {
   constructor(

@@ -1,5 +1,5 @@
 /**
- * Referential integrity over everything a stack applies: each object a pod, a binding, an Ingress, a
+ * Referential integrity over everything a stack applies: each object a pod, a binding, a route, a
  * webhook or an APIService refers to must be applied too, or be made at runtime by something that is
  * applied (named, so that the claim is checked as well).
  *
@@ -35,9 +35,9 @@ export const madeAtRuntime: readonly MadeAtRuntime[] = [
     source: "kedacore/keda@v2.20.2:pkg/certificates/certificate_manager.go (ensureSecret; --enable-cert-rotation, --cert-secret-name in kedacore/charts@v2.20.2:keda/templates/manager/deployment.yaml)",
   },
   {
-    object: { kind: "Secret", namespace: "ingress-nginx", name: "ingress-nginx-admission" },
-    madeBy: { kind: "Job", namespace: "ingress-nginx", name: "ingress-nginx-admission-create" },
-    source: "kubernetes/ingress-nginx@helm-chart-4.15.1:charts/ingress-nginx/templates/admission-webhooks/job-patch/job-createSecret.yaml (pre-install hook: kube-webhook-certgen create --secret-name)",
+    object: { kind: "Secret", namespace: "envoy-gateway-system", name: "envoy-gateway" },
+    madeBy: { kind: "Job", namespace: "envoy-gateway-system", name: "envoy-gateway-gateway-helm-certgen" },
+    source: "envoyproxy/gateway@v1.9.0:charts/gateway-helm/templates/certgen.yaml (pre-install hook: envoy-gateway certgen writes the control plane's TLS Secrets)",
   },
   {
     object: { kind: "Secret", namespace: "monitoring", name: "kube-prometheus-stack-admission" },
@@ -55,7 +55,9 @@ const builtIn = (ref: ObjectRef): boolean =>
   (ref.kind === "ConfigMap" && ref.name === "kube-root-ca.crt") ||
   // Bootstrap RBAC of every cluster, and the controller manager's per-controller account.
   (ref.kind === "Role" && ref.namespace === "kube-system" && ref.name === "extension-apiserver-authentication-reader") ||
-  (ref.kind === "ServiceAccount" && ref.namespace === "kube-system" && ref.name === "horizontal-pod-autoscaler");
+  (ref.kind === "ServiceAccount" && ref.namespace === "kube-system" && ref.name === "horizontal-pod-autoscaler") ||
+  // GKE's Gateway controller publishes its GatewayClasses once the cluster's gatewayApiConfig channel is on.
+  (ref.kind === "GatewayClass" && ref.name.startsWith("gke-l7-"));
 
 export interface BrokenReference {
   readonly from: ObjectRef;
@@ -118,6 +120,44 @@ export function referencesOf(object: KubernetesObject): { to: ObjectRef; field: 
   if (object.kind === "Ingress") {
     const backends = [object.spec?.defaultBackend, ...(object.spec?.rules ?? []).flatMap((rule: KubernetesObject) => (rule.http?.paths ?? []).map((p: KubernetesObject) => p.backend))];
     for (const backend of backends) add("Service", backend?.service?.name, "backend");
+  }
+  // The Gateway API and its implementations' policies, which name their targets by kind and name.
+  const localRef = (ref: KubernetesObject | undefined, field: string) => {
+    if (ref?.name) add(ref.kind ?? "Service", ref.name, field, ref.namespace ?? namespace);
+  };
+  if (object.kind === "Gateway") {
+    add("GatewayClass", object.spec?.gatewayClassName, "spec.gatewayClassName");
+    localRef(object.spec?.infrastructure?.parametersRef, "spec.infrastructure.parametersRef");
+    for (const listener of object.spec?.listeners ?? []) {
+      for (const ref of listener.tls?.certificateRefs ?? []) {
+        // cert-manager writes the listener's certificate Secret for a Gateway annotated with its issuer.
+        if (!object.metadata?.annotations?.["cert-manager.io/cluster-issuer"]) localRef({ kind: "Secret", ...ref }, `spec.listeners[${listener.name}].tls.certificateRefs`);
+      }
+    }
+  }
+  if (object.kind === "HTTPRoute") {
+    for (const parent of object.spec?.parentRefs ?? []) localRef({ kind: "Gateway", ...parent }, "spec.parentRefs");
+    for (const [index, rule] of (object.spec?.rules ?? []).entries()) {
+      for (const backend of rule.backendRefs ?? []) localRef({ kind: "Service", ...backend }, `spec.rules[${index}].backendRefs`);
+      for (const filter of rule.filters ?? []) if (filter.type === "ExtensionRef") localRef(filter.extensionRef, `spec.rules[${index}].filters.extensionRef`);
+    }
+  }
+  if (object.kind === "SecurityPolicy") {
+    for (const target of object.spec?.targetRefs ?? []) localRef(target, "spec.targetRefs");
+    if (object.spec?.oidc?.clientSecret) localRef({ kind: "Secret", ...object.spec.oidc.clientSecret }, "spec.oidc.clientSecret");
+  }
+  if (object.kind === "GCPBackendPolicy") {
+    localRef({ kind: "Service", ...object.spec?.targetRef }, "spec.targetRef");
+    if (object.spec?.default?.iap?.oauth2ClientSecret) localRef({ kind: "Secret", ...object.spec.default.iap.oauth2ClientSecret }, "spec.default.iap.oauth2ClientSecret");
+  }
+  if (object.kind === "TargetGroupConfiguration") localRef({ kind: "Service", ...object.spec?.targetReference }, "spec.targetReference");
+  if (object.kind === "ListenerRuleConfiguration") {
+    for (const action of object.spec?.actions ?? []) if (action.authenticateOIDCConfig?.secret) localRef({ kind: "Secret", ...action.authenticateOIDCConfig.secret }, "spec.actions.authenticateOIDCConfig.secret");
+  }
+  if (object.kind === "ClusterIssuer") {
+    for (const solver of object.spec?.acme?.solvers ?? []) {
+      for (const parent of solver.http01?.gatewayHTTPRoute?.parentRefs ?? []) localRef({ kind: "Gateway", ...parent }, "spec.acme.solvers.http01.gatewayHTTPRoute.parentRefs");
+    }
   }
   if (object.kind === "ValidatingWebhookConfiguration" || object.kind === "MutatingWebhookConfiguration") {
     for (const webhook of object.webhooks ?? []) {

@@ -52,7 +52,7 @@ export interface RenderedStack {
 /** Kinds that live outside any namespace. */
 export const clusterScopedKinds: ReadonlySet<string> = new Set([
   "Namespace", "ClusterRole", "ClusterRoleBinding", "ClusterIssuer", "CustomResourceDefinition", "StorageClass",
-  "PersistentVolume", "PriorityClass", "IngressClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+  "PersistentVolume", "PriorityClass", "IngressClass", "GatewayClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
   "APIService", "CSIDriver", "RuntimeClass", "ClusterTriggerAuthentication", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
 ]);
 
@@ -126,7 +126,7 @@ export function renderGraph(graph: StackGraph, options: RenderOptions = {}): Ren
     } else {
       const source = options.upstreamChartsDir && upstreamChartFolder(options.upstreamChartsDir, inputs.chart, inputs.version);
       const objects = source ? releaseObjects(helmTemplate(source, values, release, namespace), namespace) : undefined;
-      upstreamCharts.push({ name: chart.name, release, namespace, chart: inputs.chart, version: inputs.version, repo: inputs.repositoryOpts?.repo, values, objects });
+      upstreamCharts.push({ name: chart.name, release, namespace, chart: inputs.chart, version: inputs.version, repo: inputs.repositoryOpts?.repo ?? (String(inputs.chart).startsWith("oci://") ? path.posix.dirname(inputs.chart) : undefined), values, objects });
     }
   }
   return { direct, ownCharts, upstreamCharts };

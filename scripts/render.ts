@@ -55,7 +55,7 @@ async function main(args: string[]): Promise<number> {
     chartsDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiosk-upstream-charts-"));
     for (const pin of Object.values(upstreamCharts)) helmPull(pin.repo, pin.chart, pin.version, chartsDir);
   }
-  const rendered = await renderStack(stack, { upstreamChartsDir: chartsDir && path.resolve(chartsDir) }, args.includes("--all-components") ? everyComponentOn : {});
+  const rendered = await renderStack(stack, { upstreamChartsDir: chartsDir && path.resolve(chartsDir) }, args.includes("--all-components") ? everyComponentOn(stack) : {});
   const files = writeRendered(rendered, folder);
   console.log(`wrote ${files.length} files to ${path.relative(process.cwd(), folder) || "."}:\n  ${files.join("\n  ")}`);
   const { problems, notes } = checkRendered(rendered);

@@ -1,3 +1,4 @@
+import { loadBalancerControllerPolicy } from "../infra/aws/front-door";
 import { ConfigError } from "../infra/config";
 import { evaluateStack, RegisteredResource, StackGraph } from "../offline/evaluate";
 import { deleteBeforeReplacing, eksClusterType } from "../infra/aws/cluster";
@@ -387,12 +388,26 @@ describe("the aws stack's cloud layer", () => {
       expect(graph.has("aws:iam/openIdConnectProvider:OpenIdConnectProvider")).toBe(false);
     });
 
-    it("tells the Kiosk's images their region and puts the portal behind a Network Load Balancer", () => {
+    it("tells the Kiosk's images their region, and the load balancer controller its region, VPC and Pod Identity", () => {
       const charts = graph.ofType("kubernetes:helm.sh/v3:Release");
       const consumers = charts.find((c) => c.inputs.chart === "charts/consumers")!;
       expect(JSON.stringify(consumers.inputs.values)).toMatch(/"AWS_REGION","value":"us-west-2"/);
-      const ingress = charts.find((c) => c.inputs.chart === "ingress-nginx")!;
-      expect(ingress.inputs.values.controller.service.annotations).toMatchObject({ "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" });
+      const controller = charts.find((c) => c.inputs.chart === "aws-load-balancer-controller")!;
+      expect(controller.inputs).toMatchObject({ version: "3.5.0", namespace: "kube-system", repositoryOpts: { repo: "https://aws.github.io/eks-charts" } });
+      expect(controller.inputs.values).toMatchObject({ region: "us-west-2", serviceAccount: { create: true, name: "aws-load-balancer-controller" }, enableServiceMutatorWebhook: false, keepTLSSecret: true });
+      expect(controller.inputs.values.vpcId).toEqual(expect.any(String));
+      const association = graph.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation").find((a) => a.inputs.serviceAccount === "aws-load-balancer-controller")!;
+      expect(association.inputs.namespace).toBe("kube-system");
+    });
+
+    it("lets the load balancer controller change only what it tagged as its own", () => {
+      const policy = JSON.parse(loadBalancerControllerPolicy());
+      const mutating = policy.Statement.filter((s: { Sid: string }) => ["OwnSecurityGroups", "CreateLoadBalancers", "OwnLoadBalancers"].includes(s.Sid));
+      expect(mutating).toHaveLength(3);
+      for (const statement of mutating) expect(JSON.stringify(statement.Condition)).toMatch(/elbv2\.k8s\.aws\/cluster/);
+      // Nothing beyond the controller's reads, its own objects, listeners, rules and targets: no WAF association, no Shield protection, no Cognito.
+      const actions = policy.Statement.flatMap((s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+      expect(actions.filter((a: string) => /^(waf-regional|cognito-idp):|AssociateWebACL|CreateProtection|DeleteProtection/.test(a))).toEqual([]);
     });
   });
 

@@ -52,7 +52,7 @@ describe("the real-engine run's checks", () => {
   it("gives the fake nodes our pools' taints, and points the local stack at what the cluster has when no chart sources are given", () => {
     expect(fakeNodes.flatMap((node) => node.taints)).toEqual([consumerTaint, gpuTaint]);
     const offline = e2eConfig({ config: { "kiosk:cloud": "local", "kiosk:localKubeContext": "kind-kiosk" } }, undefined);
-    expect(offline.plain).toMatchObject({ "kiosk:cloud": "local", "kiosk:localKubeContext": "kiosk-e2e", "kiosk:existingKeda": "true", "kiosk:localIngressClass": "kiosk-e2e" });
+    expect(offline.plain).toMatchObject({ "kiosk:cloud": "local", "kiosk:localKubeContext": "kiosk-e2e", "kiosk:existingKeda": "true", "kiosk:localGatewayClass": "kiosk-e2e" });
     expect(Object.keys(offline.secret)).toEqual(["kiosk:localS3SecretAccessKey"]);
     const withCharts = e2eConfig({ config: {} }, "/charts");
     expect(withCharts.plain["kiosk:upstreamChartsDir"]).toBe("/charts");

@@ -61,13 +61,11 @@ describe("the gcp stack's cloud layer", () => {
       const firewall = graph.one("gcp:compute/firewall:Firewall", "kiosk-gke-control-plane-to-nodes");
       expect(firewall.inputs).toMatchObject({ direction: "INGRESS", sourceRanges: [gkeAddressRanges.controlPlane], targetServiceAccounts: [expect.stringMatching(/^deepcell-nodes@/)] });
       // The default gcp stack has monitoring on and TLS off.
-      expect(firewall.inputs.allows).toEqual([{ protocol: "tcp", ports: ["6443", "8443", "9443", "10250"] }]);
+      expect(firewall.inputs.allows).toEqual([{ protocol: "tcp", ports: ["6443", "9443", "10250"] }]);
       const bare = await evaluateStack("gcp", { "kiosk:monitoring": false });
-      expect(bare.one("gcp:compute/firewall:Firewall", "kiosk-gke-control-plane-to-nodes").inputs.allows).toEqual([{ protocol: "tcp", ports: ["6443", "8443", "9443"] }]);
+      expect(bare.one("gcp:compute/firewall:Firewall", "kiosk-gke-control-plane-to-nodes").inputs.allows).toEqual([{ protocol: "tcp", ports: ["6443", "9443"] }]);
       const keda = graph.one("kubernetes:helm.sh/v3:Release", "kiosk-autoscaling-keda").inputs.values;
       expect([keda.service.portHttpsTarget, keda.webhooks.port]).toEqual([6443, 9443]);
-      const nginx = graph.one("kubernetes:helm.sh/v3:Release", "kiosk-ingress-ingress-nginx").inputs.values;
-      expect(nginx.controller.admissionWebhooks.port).toBe(8443);
       // Webhooks are called as soon as their release installs: the rule exists before the platform.
       expect(graph.dependsOn(graph.one("kubernetes:helm.sh/v3:Release", "kiosk-autoscaling-keda"), firewall)).toBe(true);
     });

@@ -7,12 +7,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { allObjects, KubernetesObject, renderGraph, RenderedStack } from "../offline/render";
 import { evaluateStack, projectRoot, StackGraph } from "../offline/evaluate";
-import { mockLoadBalancerIp } from "../offline/mocks/kubernetes";
+import { mockLoadBalancerHostname, mockLoadBalancerIp } from "../offline/mocks/kubernetes";
 import { helmLint } from "../offline/helm";
 import { validateAgainstKubernetesSchemas } from "./support/kube-schema";
 import { envOf, find, matches, PodTemplateOwner, podTemplateOwners } from "./support/kubernetes-objects";
-import { mayConnect } from "./support/network-policy";
-import { modelsUsedBy } from "../infra/kiosk-contract";
+import { Endpoint, mayConnect } from "./support/network-policy";
+import { maxUploadSize, modelsUsedBy } from "../infra/kiosk-contract";
 
 const gpuTaint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
 const gpuPoolLabel = ["kiosk.deepcell.org/pool", "gpu"] as const;
@@ -56,7 +56,8 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
 
     it("pins every upstream chart to an exact version from its own repository", () => {
       const names = rendered.upstreamCharts.map((c) => c.chart).sort();
-      expect(names).toEqual(expect.arrayContaining(["ingress-nginx", "keda"]));
+      const frontDoor = { aws: ["aws-load-balancer-controller", "oci://docker.io/envoyproxy/gateway-crds-helm"], gcp: [], local: ["oci://docker.io/envoyproxy/gateway-crds-helm", "oci://docker.io/envoyproxy/gateway-helm"] }[stack]!;
+      expect(names).toEqual(expect.arrayContaining(["keda", ...frontDoor]));
       for (const chart of rendered.upstreamCharts) {
         expect(chart.version).toMatch(/^v?\d+\.\d+\.\d+$/);
         expect(chart.repo).toMatch(/^(https:\/\/|oci:\/\/)/);
@@ -306,10 +307,10 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
     });
 
     // vanvalenlab/kiosk-frontend@0.11.3: server/config/multer.js keeps uploads in memory (memoryStorage)
-    // unless its cloud is aws; the ingress admits bodies up to proxy-body-size.
-    it("gives the frontend more memory than the largest upload the ingress admits, and room to run", () => {
-      const ingress = find(kioskObjects, "Ingress", "frontend");
-      const bodyLimit = nginxSize(ingress.metadata.annotations["nginx.ingress.kubernetes.io/proxy-body-size"]);
+    // unless its cloud is aws; no front door caps a body (see "the portal's front door"), so the largest
+    // upload is the program's maxUploadSize.
+    it("gives the frontend more memory than the largest upload the portal accepts, and room to run", () => {
+      const bodyLimit = nginxSize(maxUploadSize);
       const memoryLimit = quantityBytes(mainContainer("frontend").resources.limits.memory);
       expect(bodyLimit).toBe(1024 ** 3);
       expect(memoryLimit).toBeGreaterThanOrEqual(bodyLimit + 1024 ** 3);
@@ -604,6 +605,9 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
     const endpoint = (namespace: string, labels: Record<string, string>) => ({ namespace, labels });
     const podOf = (name: string) => endpoint(kiosk, workload(name).labels);
 
+    // Where the portal's requests come from: Envoy Gateway's proxies in their namespace, or the cloud
+    // load balancer's own addresses (GKE's front ends, the ALB's in the VPC).
+    const portalProxy: Endpoint = { local: endpoint("envoy-gateway-system", { "app.kubernetes.io/name": "envoy" }), gcp: { ip: "35.191.3.4" }, aws: { ip: "10.0.1.20" } }[stack]!;
     it("allows exactly the connections each service needs, and denies the rest", () => {
       const policies = objects.filter((o) => o.kind === "NetworkPolicy");
       const kubeDns = endpoint("kube-system", { "k8s-app": "kube-dns" });
@@ -613,65 +617,126 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       expect(mayConnect(policies, podOf("redis"), podOf("redis"), 6379)).toBe(true);
       expect(mayConnect(policies, podOf("redis-exporter"), podOf("redis"), 6379)).toBe(true);
       expect(mayConnect(policies, podOf("frontend"), kubeDns, 53, "UDP")).toBe(true);
-      expect(mayConnect(policies, endpoint("ingress-nginx", { "app.kubernetes.io/name": "ingress-nginx" }), podOf("frontend"), 8080)).toBe(true);
+      expect(mayConnect(policies, portalProxy, podOf("frontend"), 8080)).toBe(true);
       expect(mayConnect(policies, endpoint("keda", { app: "keda-operator" }), podOf("redis-exporter"), 9121)).toBe(true);
       expect(mayConnect(policies, endpoint("keda", { app: "keda-operator" }), podOf("redis"), 26379)).toBe(true);
       expect(mayConnect(policies, endpoint("monitoring", { app: "prometheus" }), podOf("tf-serving"), 8501)).toBe(true);
 
-      expect(mayConnect(policies, endpoint("ingress-nginx", {}), endpoint(kiosk, { "acme.cert-manager.io/http01-solver": "true" }), 8089)).toBe(true);
+      expect(mayConnect(policies, portalProxy, endpoint(kiosk, { "acme.cert-manager.io/http01-solver": "true" }), 8089)).toBe(true);
 
       expect(mayConnect(policies, podOf("frontend"), podOf("tf-serving"), 8500)).toBe(false);
-      expect(mayConnect(policies, endpoint("ingress-nginx", {}), podOf("redis"), 6379)).toBe(false);
+      expect(mayConnect(policies, portalProxy, podOf("redis"), 6379)).toBe(false);
       expect(mayConnect(policies, endpoint("default", {}), podOf("frontend"), 8080)).toBe(false);
       expect(mayConnect(policies, podOf("redis"), podOf("frontend"), 8080)).toBe(false);
     });
   });
 
-  describe("the portal address", () => {
-    it("is the load balancer's address in the clouds and the NodePort locally", () => {
-      expect(graph.outputs.url).toBe(stack === "local" ? "http://localhost:30080" : `http://${mockLoadBalancerIp}`);
-      const ingressValues = rendered.upstreamCharts.find((c) => c.chart === "ingress-nginx")!.values as { controller: { service: { type: string } } };
-      expect(ingressValues.controller.service.type).toBe(stack === "local" ? "NodePort" : "LoadBalancer");
+  describe("the portal's front door", () => {
+    const gatewayOf = () => find(kioskObjects, "Gateway", "portal");
+    const routeOf = () => find(kioskObjects, "HTTPRoute", "portal");
+    const implementation = { aws: "aws-alb", gcp: "gke-l7-global-external-managed", local: "envoy-gateway" }[stack]!;
+
+    it("is one Gateway of the cloud's implementation with one HTTPRoute to the frontend", () => {
+      expect(gatewayOf().spec.gatewayClassName).toBe(implementation);
+      expect(gatewayOf().spec.listeners.map((l: { name: string; port: number }) => [l.name, l.port])).toEqual([["http", 80]]);
+      expect(routeOf().spec.parentRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "portal", sectionName: "http" }]);
+      expect(routeOf().spec.rules).toHaveLength(1);
+      expect(routeOf().spec.rules[0].backendRefs).toEqual([{ kind: "Service", name: "frontend", port: 8080 }]);
+      expect(kioskObjects.filter((o) => o.kind === "Ingress")).toEqual([]);
     });
 
-    // ingress-nginx 4.15.1: templates/controller-service.yaml renders controller.service.loadBalancerSourceRanges;
-    // internal/ingress/annotations/ipallowlist/main.go reads allowlist-source-range (risk Medium, under the
-    // controller's default annotations-risk-level High, internal/ingress/controller/config/config.go).
+    it("is the load balancer's address in the clouds and the NodePort locally", () => {
+      expect(graph.outputs.url).toBe({ local: "http://localhost:30080", gcp: `http://${mockLoadBalancerIp}`, aws: `http://${mockLoadBalancerHostname}` }[stack]);
+    });
+
+    // Source ranges, each where the implementation enforces them: Cloud Armor (GCPBackendPolicy.securityPolicy),
+    // the ALB's security group (LoadBalancerConfiguration.sourceRanges), Envoy's authorization (SecurityPolicy).
     it("lets only the stack's allowed CIDRs reach the portal, or warns that it is public", () => {
-      const controller = rendered.upstreamCharts.find((c) => c.chart === "ingress-nginx")!.values as { controller: { service: Record<string, unknown> } };
-      const annotations = find(kioskObjects, "Ingress", "frontend").metadata.annotations;
       if (stack === "local") {
         expect(graph.warnings.join("\n")).toMatch(/kiosk:portalAccess is public: anyone who finds the portal's address can upload images and start GPU nodes/);
-        expect(annotations["nginx.ingress.kubernetes.io/allowlist-source-range"]).toBeUndefined();
-        expect(controller.controller.service.loadBalancerSourceRanges).toBeUndefined();
+        expect(kioskObjects.filter((o) => o.kind === "SecurityPolicy")).toEqual([]);
+        return;
+      }
+      expect(graph.warnings.join("\n")).not.toMatch(/portalAccess is public/);
+      if (stack === "gcp") {
+        const armor = graph.one("gcp:compute/securityPolicy:SecurityPolicy");
+        expect(armor.inputs.rules).toEqual([
+          expect.objectContaining({ priority: 1000, action: "allow", match: { versionedExpr: "SRC_IPS_V1", config: { srcIpRanges: ["192.0.2.0/24"] } } }),
+          expect.objectContaining({ priority: 2147483647, action: "deny(403)", match: { versionedExpr: "SRC_IPS_V1", config: { srcIpRanges: ["*"] } } }),
+        ]);
+        expect(find(kioskObjects, "GCPBackendPolicy", "frontend").spec.default.securityPolicy).toBe(armor.name);
       } else {
-        expect(graph.warnings.join("\n")).not.toMatch(/portalAccess is public/);
-        expect(annotations["nginx.ingress.kubernetes.io/allowlist-source-range"]).toBe("192.0.2.0/24");
-        expect(controller.controller.service.loadBalancerSourceRanges).toEqual(["192.0.2.0/24"]);
-        // The allowlist sees the client's own address only when the load balancer keeps it.
-        expect(controller.controller.service.externalTrafficPolicy).toBe("Local");
+        expect(find(kioskObjects, "LoadBalancerConfiguration", "portal").spec).toMatchObject({ scheme: "internet-facing", sourceRanges: ["192.0.2.0/24"] });
       }
     });
 
-    it("accepts 1 GiB uploads", () => {
-      expect(find(kioskObjects, "Ingress", "frontend").metadata.annotations["nginx.ingress.kubernetes.io/proxy-body-size"]).toBe("1g");
+    // No implementation caps a request body: GKE's and AWS's load balancers have no body limit for these
+    // backends, and Envoy buffers for flow control only. What ends a long upload is a timeout.
+    it("accepts 1 GiB uploads: no body limit, and an hour for the request where the default would end it", () => {
+      expect(maxUploadSize).toBe("1g");
+      if (stack === "gcp") expect(find(kioskObjects, "GCPBackendPolicy", "frontend").spec).toMatchObject({ targetRef: { group: "", kind: "Service", name: "frontend" }, default: { timeoutSec: 3600 } });
+      if (stack === "aws") expect(find(kioskObjects, "LoadBalancerConfiguration", "portal").spec.loadBalancerAttributes).toEqual([{ key: "idle_timeout.timeout_seconds", value: "3600" }]);
+      if (stack === "local") expect(routeOf().spec.rules[0].timeouts).toEqual({ request: "3600s" });
     });
   });
 });
 
 describe("TLS for the portal", () => {
-  it("issues a Let's Encrypt certificate for the configured domain through cert-manager", async () => {
-    const graph = await evaluateStack("gcp", { "kiosk:tls": true, "kiosk:domain": "kiosk.example.org", "kiosk:acmeEmail": "ops@example.org", "kiosk:portalAccess": "public", "kiosk:portalAllowedCidrs": undefined });
+  const domain = { "kiosk:domain": "kiosk.example.org", "kiosk:portalAccess": "public", "kiosk:portalAllowedCidrs": undefined };
+  const httpsParts = (objects: KubernetesObject[]) => ({
+    gateway: find(objects, "Gateway", "portal"),
+    route: find(objects, "HTTPRoute", "portal"),
+    redirect: find(objects, "HTTPRoute", "portal-https-redirect"),
+  });
+
+  it("on gcp, serves a Google-managed certificate from Certificate Manager, proved by a DNS record the stack outputs", async () => {
+    const graph = await evaluateStack("gcp", domain);
+    const objects = allObjects(renderGraph(graph));
+    expect(graph.outputs.url).toBe("https://kiosk.example.org");
+    const certificate = graph.one("gcp:certificatemanager/certificate:Certificate");
+    expect(certificate.inputs.managed.domains).toEqual(["kiosk.example.org"]);
+    expect(graph.one("gcp:certificatemanager/dnsAuthorization:DnsAuthorization").inputs.domain).toBe("kiosk.example.org");
+    expect(graph.one("gcp:certificatemanager/certificateMapEntry:CertificateMapEntry").inputs.hostname).toBe("kiosk.example.org");
+    expect(graph.outputs).toHaveProperty("portalDnsValidation");
+    const { gateway, route, redirect } = httpsParts(objects);
+    expect(gateway.metadata.annotations["networking.gke.io/certmap"]).toEqual(expect.any(String));
+    expect(gateway.spec.listeners.map((l: { name: string }) => l.name)).toEqual(["http", "https"]);
+    expect(gateway.spec.listeners[1].tls).toBeUndefined();
+    expect(route.spec.parentRefs[0].sectionName).toBe("https");
+    expect(redirect.spec.rules[0].filters).toEqual([{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }]);
+    expect(renderGraph(graph).upstreamCharts.map((c) => c.chart)).not.toContain("cert-manager");
+    expect(graph.ofType("gcp:projects/service:Service").map((s) => s.inputs.service)).toContain("certificatemanager.googleapis.com");
+  });
+
+  it("on aws, serves an ACM certificate (DNS-validated) on the ALB's HTTPS listener", async () => {
+    const graph = await evaluateStack("aws", domain);
+    const objects = allObjects(renderGraph(graph));
+    expect(graph.outputs.url).toBe("https://kiosk.example.org");
+    const certificate = graph.one("aws:acm/certificate:Certificate");
+    expect(certificate.inputs).toMatchObject({ domainName: "kiosk.example.org", validationMethod: "DNS" });
+    expect(graph.outputs).toHaveProperty("portalDnsValidation");
+    const { gateway, route, redirect } = httpsParts(objects);
+    expect(gateway.spec.listeners.map((l: { name: string }) => l.name)).toEqual(["http", "https"]);
+    expect(find(objects, "LoadBalancerConfiguration", "portal").spec.listenerConfigurations).toEqual([{ protocolPort: "HTTPS:443", defaultCertificate: expect.any(String) }]);
+    expect(route.spec.parentRefs[0].sectionName).toBe("https");
+    expect(redirect.spec.rules[0].filters[0].requestRedirect).toEqual({ scheme: "https", statusCode: 301 });
+  });
+
+  it("on local, issues a Let's Encrypt certificate through cert-manager, solved through the portal's Gateway", async () => {
+    const graph = await evaluateStack("local", { ...domain, "kiosk:tls": true, "kiosk:acmeEmail": "ops@example.org" });
     const rendered = renderGraph(graph);
     const objects = allObjects(rendered);
-    expect(graph.outputs.url).toBe("https://kiosk.example.org");
-    expect(rendered.upstreamCharts.map((c) => c.chart)).toContain("cert-manager");
+    expect(graph.outputs.url).toBe("https://kiosk.example.org:30443");
+    const certManager = rendered.upstreamCharts.find((c) => c.chart === "cert-manager")!;
+    expect((certManager.values as { config: Record<string, unknown> }).config).toMatchObject({ kind: "ControllerConfiguration", enableGatewayAPI: true });
     const issuer = find(objects, "ClusterIssuer", "letsencrypt");
     expect(issuer.spec.acme.email).toBe("ops@example.org");
-    const ingress = find(objects, "Ingress", "frontend");
-    expect(ingress.metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
-    expect(ingress.spec.tls).toEqual([{ hosts: ["kiosk.example.org"], secretName: "frontend-tls" }]);
-    expect(ingress.spec.rules[0].host).toBe("kiosk.example.org");
+    expect(issuer.spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "portal", namespace: kiosk, sectionName: "http" }]);
+    const { gateway, redirect } = httpsParts(objects);
+    expect(gateway.metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
+    expect(gateway.spec.listeners[1]).toMatchObject({ name: "https", hostname: "kiosk.example.org", tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: "portal-tls" }] } });
+    // Browsers reach the HTTPS NodePort, not 443.
+    expect(redirect.spec.rules[0].filters[0].requestRedirect).toEqual({ scheme: "https", statusCode: 301, port: 30443 });
     expect(validateAgainstKubernetesSchemas(objects)).toEqual([]);
   });
 
@@ -705,14 +770,30 @@ describe("the portal's load balancer at destroy", () => {
   const network: Record<string, string> = { aws: "aws:ec2/subnet:Subnet", gcp: "gcp:compute/subnetwork:Subnetwork" };
   const cluster: Record<string, string> = { aws: "aws:eks/cluster:Cluster", gcp: "gcp:container/cluster:Cluster" };
 
-  it.each(["aws", "gcp"])("is removed on %s before the cluster and its network go: the release that owns it waits for the uninstall", async (stack) => {
-    const graph = await evaluateStack(stack);
-    const controller = graph.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "ingress-nginx")!;
-    expect(controller.inputs.values.controller.service.type).toBe("LoadBalancer");
+  // The Gateway's controller deletes the load balancer it made when the Gateway goes (the ALB's finalizer
+  // gateway.k8s.aws/alb, kubernetes-sigs/aws-load-balancer-controller@v3.5.0 controllers/gateway/gateway_controller.go;
+  // GKE's gateway.finalizer.networking.gke.io), so the Gateway must go while its controller still runs, and
+  // the GCP objects the load balancer uses (address, Cloud Armor policy) only after it.
+  it("is removed on aws by the load balancer controller, which goes only after the Gateway and before the cluster and its subnets", async () => {
+    const graph = await evaluateStack("aws");
+    const gateway = graph.one("kubernetes:gateway.networking.k8s.io/v1:Gateway");
+    const controller = graph.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "aws-load-balancer-controller")!;
+    expect(graph.dependsOn(gateway, controller)).toBe(true);
+    for (const policy of [...graph.ofType("kubernetes:gateway.k8s.aws/v1:LoadBalancerConfiguration"), ...graph.ofType("kubernetes:gateway.k8s.aws/v1:TargetGroupConfiguration")]) {
+      expect(graph.dependsOn(gateway, policy)).toBe(true);
+      expect(graph.dependsOn(policy, controller)).toBe(true);
+    }
     expect(controller.inputs.atomic === true || controller.inputs.skipAwait !== true).toBe(true);
-    const after = [...graph.ofType(network[stack]), ...graph.ofType(cluster[stack])];
+    const after = [...graph.ofType(network.aws), ...graph.ofType(cluster.aws)];
     expect(after.length).toBeGreaterThan(1);
     for (const resource of after) expect({ dependsOn: resource.name, ok: graph.dependsOn(controller, resource) }).toEqual({ dependsOn: resource.name, ok: true });
+  });
+
+  it("is removed on gcp by the cluster's own Gateway controller before the address, the Cloud Armor policy and the cluster go", async () => {
+    const graph = await evaluateStack("gcp");
+    const gateway = graph.one("kubernetes:gateway.networking.k8s.io/v1:Gateway");
+    const after = [graph.one("gcp:compute/globalAddress:GlobalAddress"), graph.one("gcp:compute/securityPolicy:SecurityPolicy"), ...graph.ofType(cluster.gcp), ...graph.ofType(network.gcp)];
+    for (const resource of after) expect({ dependsOn: resource.name, ok: graph.dependsOn(gateway, resource) }).toEqual({ dependsOn: resource.name, ok: true });
   });
 });
 
@@ -786,7 +867,7 @@ function quantityBytes(text: string): number {
 describe("a local cluster's own pieces, used instead of installing them", () => {
   const existing = {
     "kiosk:existingKeda": true,
-    "kiosk:localIngressClass": "nginx-lab",
+    "kiosk:localGatewayClass": "lab-gateway",
     "kiosk:localS3Endpoint": "http://minio.lab-storage.svc:9000",
     "kiosk:localS3AccessKeyId": "kiosk",
     "kiosk:localS3SecretAccessKey": "s3cret",
@@ -798,21 +879,20 @@ describe("a local cluster's own pieces, used instead of installing them", () => 
     objects = allObjects(renderGraph(graph));
   });
 
-  it("installs neither KEDA, ingress-nginx nor MinIO, and makes no random passwords", () => {
-    const charts = graph.ofType("kubernetes:helm.sh/v3:Release").map((r) => r.inputs.chart);
-    expect(charts).not.toContain("keda");
-    expect(charts).not.toContain("ingress-nginx");
+  it("installs neither KEDA, Envoy Gateway nor MinIO, and makes no random passwords", () => {
+    const charts = graph.ofType("kubernetes:helm.sh/v3:Release").map((r) => String(r.inputs.chart));
+    expect(charts.filter((chart) => !chart.startsWith("charts/"))).toEqual([]);
     expect(graph.resources.filter((r) => r.type.startsWith("random:"))).toEqual([]);
-    expect(objects.filter((o) => o.metadata?.namespace === "object-store" || (o.kind === "Namespace" && ["object-store", "keda", "ingress-nginx"].includes(o.metadata.name)))).toEqual([]);
+    expect(objects.filter((o) => o.metadata?.namespace === "object-store" || o.kind === "GatewayClass" || (o.kind === "Namespace" && ["object-store", "keda", "envoy-gateway-system"].includes(o.metadata.name)))).toEqual([]);
   });
 
   it("still scales the Kiosk with ScaledObjects, for the KEDA that is there", () => {
     expect(objects.filter((o) => o.kind === "ScaledObject").map((o) => o.metadata.name)).toContain("tf-serving");
   });
 
-  it("serves the portal through the cluster's IngressClass, reachable from the controller wherever it runs", () => {
-    const ingress = objects.find((o) => o.kind === "Ingress")!;
-    expect(ingress.spec.ingressClassName).toBe("nginx-lab");
+  it("serves the portal through the cluster's GatewayClass, reachable from its proxies wherever they run", () => {
+    expect(find(objects, "Gateway", "portal").spec.gatewayClassName).toBe("lab-gateway");
+    expect(find(objects, "HTTPRoute", "portal").spec.rules[0].backendRefs).toEqual([{ kind: "Service", name: "frontend", port: 8080 }]);
     const policies = objects.filter((o) => o.kind === "NetworkPolicy");
     const frontend = { namespace: kiosk, labels: podTemplateOwners(objects).find((w) => w.name === "frontend")!.labels };
     expect(mayConnect(policies, { namespace: "some-controller-namespace", labels: { app: "controller" } }, frontend, 8080)).toBe(true);

@@ -62,7 +62,7 @@ describe("npm run render with upstream chart sources", () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "kiosk-no-charts-"));
     try {
       expect(() => execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "local", "--out", path.join(empty, "out"), "--charts", empty], { cwd: projectRoot, encoding: "utf8", stdio: "pipe" })).toThrow(
-        /no chart source for ingress-nginx 4\.15\.1: .* \(helm pull ingress-nginx --version 4\.15\.1 --untar/,
+        /no chart source for oci:\/\/docker\.io\/envoyproxy\/gateway-crds-helm v1\.9\.0: .*\/gateway-crds-helm\/Chart\.yaml does not exist \(helm pull oci:\/\/docker\.io\/envoyproxy\/gateway-crds-helm --version v1\.9\.0 --untar/,
       );
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });

@@ -2,13 +2,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { BucketWorkload } from "../kiosk-contract";
-import { BucketAccess, CloudLayer, consumerPoolPlacement, GpuPlacement, gpuPoolPlacement, IngressSpecifics, Placement } from "../seam";
+import { BucketAccess, CloudLayer, consumerPoolPlacement, GpuPlacement, gpuPoolPlacement, LoadBalancerServiceSpecifics, Placement } from "../seam";
 import { pinnedChart, upstreamCharts } from "../upstream-charts";
 import { S3Bucket } from "./bucket";
 import { EksCluster } from "./cluster";
+import { AlbFrontDoor } from "./front-door";
 import { NvidiaDevicePlugin } from "./gpu-device-plugin";
 import { EksPodIdentities } from "./identity";
-import { AwsNetwork } from "./network";
+import { AwsNetwork, vpcCidr } from "./network";
 import { ClusterAutoscaler } from "./node-autoscaler";
 import { DockerHubPullThroughCache } from "./registry-mirror";
 
@@ -26,14 +27,15 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly gpuPlacement: GpuPlacement;
   readonly consumerPlacement: Placement = consumerPoolPlacement;
   readonly cloudEnv: CloudLayer["cloudEnv"];
-  readonly ingress: IngressSpecifics = {
-    // A Network Load Balancer passes TCP through to ingress-nginx: no idle-timeout or body-size limit of its own on 1 GiB uploads.
-    loadBalancerServiceAnnotations: {
+  readonly loadBalancerService: LoadBalancerServiceSpecifics = {
+    // A Network Load Balancer passes TCP through: no idle timeout or body-size limit of its own (the VPN's, exposed UIs').
+    annotations: {
       "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
       "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
     },
     serviceType: "LoadBalancer",
   };
+  readonly frontDoor: AlbFrontDoor;
   readonly storageClassName: string;
   readonly readiness: pulumi.Resource[];
   readonly dockerHubMirror?: pulumi.Output<string>;
@@ -53,6 +55,20 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudLayer {
       { ...inCluster, dependsOn: [...cluster.addons] },
     );
     if (awsConfig.gpuAmiType === "AL2023_x86_64_NVIDIA") new NvidiaDevicePlugin(`${name}-nvidia-device-plugin`, { chart: pinnedChart(config, upstreamCharts.nvidiaDevicePlugin) }, inCluster);
+    this.frontDoor = new AlbFrontDoor(
+      `${name}-front-door`,
+      {
+        config,
+        clusterName: cluster.name,
+        region: awsConfig.region,
+        vpcId: network.vpc.id,
+        vpcCidr,
+        charts: { gatewayCrds: pinnedChart(config, upstreamCharts.gatewayCrds), controller: pinnedChart(config, upstreamCharts.awsLoadBalancerController) },
+        // Its release depends on the nodes, add-ons and every subnet, so destroy deletes it, and the ALB first, before them.
+        dependsOn: [cluster.nodeGroups.system, ...cluster.addons, ...network.publicSubnets, ...network.privateSubnets],
+      },
+      { parent: this, providers: [cluster.provider] },
+    );
     const bucket = new S3Bucket(`${name}-bucket`, { config }, { parent: this });
     const identities = new EksPodIdentities(`${name}-identity`, { clusterName: cluster.name, bucketArn: bucket.arn }, { parent: this });
 

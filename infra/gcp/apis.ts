@@ -21,6 +21,8 @@ export const registryMirrorApi = "artifactregistry.googleapis.com";
 export interface GoogleApisArgs {
   readonly project: string;
   readonly registryMirror: boolean;
+  /** APIs only some stacks use (the front door's Certificate Manager and IAP). */
+  readonly extraApis?: readonly string[];
 }
 
 /** Enables the required APIs; everything else in the gcp stack depends on `enabled`. */
@@ -29,7 +31,7 @@ export class GoogleApis extends pulumi.ComponentResource {
 
   constructor(name: string, args: GoogleApisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:gcp:GoogleApis", name, {}, opts);
-    this.enabled = [...requiredGoogleApis, ...(args.registryMirror ? [registryMirrorApi] : [])].map(
+    this.enabled = [...requiredGoogleApis, ...(args.registryMirror ? [registryMirrorApi] : []), ...(args.extraApis ?? [])].map(
       (api) =>
         new gcp.projects.Service(
           `${name}-${api.split(".")[0]}`,

@@ -96,6 +96,8 @@ export class GkeCluster extends pulumi.ComponentResource {
         // Dataplane V2 enforces the platform's NetworkPolicies.
         datapathProvider: "ADVANCED_DATAPATH",
         releaseChannel: { channel: gcpConfig.releaseChannel },
+        // GKE's own Gateway controller and the Gateway API's standard CRDs serve the portal (GkeFrontDoor).
+        gatewayApiConfig: { channel: "CHANNEL_STANDARD" },
         workloadIdentityConfig: { workloadPool: this.workloadPool },
         enableShieldedNodes: true,
         // Idle GPU nodes are the Kiosk's main cost: remove them as soon as they are empty.

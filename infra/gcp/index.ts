@@ -2,10 +2,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { BucketWorkload } from "../kiosk-contract";
-import { BucketAccess, CloudLayer, consumerPoolPlacement, GpuPlacement, gpuPoolPlacement, IngressSpecifics, Placement } from "../seam";
+import { BucketAccess, CloudLayer, consumerPoolPlacement, GpuPlacement, gpuPoolPlacement, LoadBalancerServiceSpecifics, Placement } from "../seam";
 import { GoogleApis } from "./apis";
 import { GcsBucket } from "./bucket";
 import { GkeCluster } from "./cluster";
+import { frontDoorApis, GkeFrontDoor } from "./front-door";
 import { GkeWorkloadIdentities, KedaGpuMetricsReader } from "./identity";
 import { GkeNetwork } from "./network";
 import { DockerHubMirror } from "./registry-mirror";
@@ -24,7 +25,8 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly gpuPlacement: GpuPlacement;
   readonly consumerPlacement: Placement = consumerPoolPlacement;
   readonly cloudEnv: CloudLayer["cloudEnv"];
-  readonly ingress: IngressSpecifics = { loadBalancerServiceAnnotations: {}, serviceType: "LoadBalancer" };
+  readonly loadBalancerService: LoadBalancerServiceSpecifics = { annotations: {}, serviceType: "LoadBalancer" };
+  readonly frontDoor: GkeFrontDoor;
   readonly readiness: pulumi.Resource[];
   readonly dockerHubMirror?: pulumi.Output<string>;
 
@@ -35,7 +37,7 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
     if (!gcpConfig) throw new Error("GcpCloud needs the gcp section of the config (kiosk:cloud is gcp)");
     const project = gcpConfig.project;
 
-    const apis = new GoogleApis(`${name}-apis`, { project, registryMirror: config.registryMirror.enabled }, { parent: this });
+    const apis = new GoogleApis(`${name}-apis`, { project, registryMirror: config.registryMirror.enabled, extraApis: frontDoorApis(config) }, { parent: this });
     const afterApis = { parent: this, dependsOn: apis.enabled };
     const network = new GkeNetwork(`${name}-network`, { project, region: gcpConfig.region }, afterApis);
     const cluster = new GkeCluster(`${name}-gke`, { config, gcp: gcpConfig, network }, afterApis);
@@ -46,6 +48,7 @@ export class GcpCloud extends pulumi.ComponentResource implements CloudLayer {
       afterApis,
     );
 
+    this.frontDoor = new GkeFrontDoor(`${name}-front-door`, { config, project, network: network.network.id, cluster: cluster.cluster }, afterApis);
     this.kubeconfig = cluster.kubeconfig;
     this.kubernetesProvider = new k8s.Provider(`${name}-gke`, { kubeconfig: this.kubeconfig }, { parent: this });
     this.clusterName = cluster.cluster.name;

@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig } from "../config";
 import { BucketWorkload, bucketWorkloads } from "../kiosk-contract";
-import { BucketAccess, CloudLayer, ExtraEgress, IngressSpecifics, KioskSecret, Placement, WorkloadIdentity } from "../seam";
+import { BucketAccess, CloudLayer, ExtraEgress, KioskSecret, LoadBalancerServiceSpecifics, Placement, WorkloadIdentity } from "../seam";
+import { LocalFrontDoor } from "./front-door";
 import { LocalObjectStore, s3StoreAccess } from "./object-store";
 
 /** The Kiosk's S3 clients need a region even for an S3-compatible store. */
@@ -30,7 +31,8 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
   readonly gpuPlacement = undefined;
   readonly consumerPlacement: Placement = { nodeSelector: {}, tolerations: [] };
   readonly cloudEnv = { frontend: localRegion, consumer: localRegion, tfServing: localRegion };
-  readonly ingress: IngressSpecifics = { loadBalancerServiceAnnotations: {}, serviceType: "NodePort" };
+  readonly loadBalancerService: LoadBalancerServiceSpecifics = { annotations: {}, serviceType: "NodePort" };
+  readonly frontDoor: LocalFrontDoor;
   readonly storageClassName?: string;
   readonly readiness: pulumi.Resource[];
   readonly kioskSecrets: readonly KioskSecret[];
@@ -68,6 +70,7 @@ export class LocalCloud extends pulumi.ComponentResource implements CloudLayer {
       this.extraEgress = [{ namespace: store.namespace, ports: [store.port] }];
       env = store.kioskEnv;
     }
+    this.frontDoor = new LocalFrontDoor(`${name}-front-door`, { config }, { parent: this, providers: [this.kubernetesProvider] });
     this.bucket = {
       name: pulumi.output(bucketName),
       url: pulumi.output(`s3://${bucketName}`),

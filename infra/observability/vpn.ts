@@ -29,7 +29,7 @@ export class Vpn extends pulumi.ComponentResource {
       "openvpn",
       {
         image: { repository: dockerHubImage(cloud, upstreamImages.openvpnAccessServer.repository), tag: upstreamImages.openvpnAccessServer.tag },
-        service: { type: cloud.ingress.serviceType, port: 1194, annotations: cloud.ingress.loadBalancerServiceAnnotations },
+        service: { type: cloud.loadBalancerService.serviceType, port: 1194, annotations: cloud.loadBalancerService.annotations },
         storage: { sizeGi: 1, storageClassName: cloud.storageClassName ?? "" },
         resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
       },

@@ -1,19 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KioskConfig, portalSourceRanges } from "../config";
-import { frontendEnv, frontendMemoryLimit, frontendService, maxUploadSize, offeredInPortal, overlayEnv } from "../kiosk-contract";
+import { KioskConfig } from "../config";
+import { frontendEnv, frontendMemoryLimit, frontendService, offeredInPortal, overlayEnv } from "../kiosk-contract";
 import { CloudLayer, dockerHubImage } from "../seam";
 import { envList, ownChart, splitImage } from "./kubernetes";
 
 export interface FrontendArgs {
   readonly config: KioskConfig;
   readonly cloud: CloudLayer;
-  /** ClusterIssuer that signs the portal's certificate, when TLS is on. */
-  readonly clusterIssuer?: string;
-  readonly ingressClassName: string;
 }
 
-/** The web portal where biologists upload images and download results, behind the ingress. */
+/** The web portal where biologists upload images and download results, behind the front door (PortalFrontDoor). */
 export class Frontend extends pulumi.ComponentResource {
   readonly chart: k8s.helm.v3.Release;
 
@@ -37,13 +34,6 @@ export class Frontend extends pulumi.ComponentResource {
         resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: frontendMemoryLimit } },
         autoscaling: { minReplicas: 1, maxReplicas: 4, cpuUtilization: 80 },
         serviceAccount: { name: identity.serviceAccountName, annotations: identity.serviceAccountAnnotations },
-        ingress: {
-          className: args.ingressClassName,
-          host: config.domain ?? "",
-          maxBodySize: maxUploadSize,
-          allowedSourceRanges: portalSourceRanges(config.portalAccess) ?? [],
-          tls: { enabled: config.components.tls, clusterIssuer: args.clusterIssuer ?? "" },
-        },
       },
       { parent: this },
     );

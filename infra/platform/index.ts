@@ -6,7 +6,7 @@ import { CloudLayer } from "../seam";
 import { gpuUtilisationSourceFor, WorkloadAutoscaling } from "./autoscaling";
 import { Consumers } from "./consumers";
 import { Frontend } from "./frontend";
-import { IngressController } from "./ingress";
+import { PortalFrontDoor } from "./front-door";
 import { RedisJanitor } from "./janitor";
 import { KioskNamespace } from "./namespace";
 import { Redis } from "./redis";
@@ -32,8 +32,7 @@ export class Platform extends pulumi.ComponentResource {
     const { config, cloud } = args;
     const afterCloud = { parent: this, dependsOn: cloud.readiness };
 
-    const ingress = new IngressController(`${name}-ingress`, { config, cloud }, afterCloud);
-    const kioskNs = new KioskNamespace(`${name}-namespace`, { extraEgress: cloud.extraEgress ?? [], ingressControllerNamespace: ingress.controllerNamespace }, afterCloud);
+    const kioskNs = new KioskNamespace(`${name}-namespace`, { extraEgress: cloud.extraEgress ?? [], portalTrafficFrom: cloud.frontDoor.trafficFrom }, afterCloud);
     this.namespace = kioskNs.namespace;
     const inNamespace = { parent: this, dependsOn: [...cloud.readiness, kioskNs.namespace] };
 
@@ -44,7 +43,8 @@ export class Platform extends pulumi.ComponentResource {
     const redis = new Redis(`${name}-redis`, { queues: queuesOf(config.jobTypes), storageGi: config.redisStorageGi, storageClassName: cloud.storageClassName, dockerHubMirror: cloud.dockerHubMirror }, inNamespace);
     const tfServing = new TfServing(`${name}-tf-serving`, { config, cloud }, inNamespace);
     const consumers = new Consumers(`${name}-consumers`, { config, cloud }, inNamespace);
-    new Frontend(`${name}-frontend`, { config, cloud, ingressClassName: ingress.className, clusterIssuer: ingress.clusterIssuer }, { ...inNamespace, dependsOn: [...inNamespace.dependsOn, ...(ingress.chart ? [ingress.chart] : [])] });
+    new Frontend(`${name}-frontend`, { config, cloud }, inNamespace);
+    const frontDoor = new PortalFrontDoor(`${name}-front-door`, { config, cloud, namespace: kioskNs.namespace }, inNamespace);
     new RedisJanitor(`${name}-janitor`, { config, cloud }, inNamespace);
     new WorkloadAutoscaling(
       `${name}-autoscaling`,
@@ -60,7 +60,7 @@ export class Platform extends pulumi.ComponentResource {
       afterCloud,
     );
 
-    this.url = ingress.url;
+    this.url = frontDoor.url;
     this.registerOutputs({ url: this.url });
   }
 }

@@ -12,8 +12,8 @@ type PortRule = k8s.types.input.networking.v1.NetworkPolicyPort;
 export interface KioskNamespaceArgs {
   /** Namespaces outside the Kiosk's that its pods must reach (the local object store). */
   readonly extraEgress: readonly ExtraEgress[];
-  /** Namespace of the ingress controller in front of the portal; undefined when it is the cluster's own, wherever it runs. */
-  readonly ingressControllerNamespace?: string;
+  /** Where the portal's requests reach the frontend from: the front door's proxies (FrontDoor.trafficFrom). */
+  readonly portalTrafficFrom: readonly PeerRule[];
 }
 
 const tcp = (...ports: number[]): PortRule[] => ports.map((port) => ({ protocol: "TCP", port }));
@@ -78,17 +78,17 @@ export class KioskNamespace extends pulumi.ComponentResource {
       policyTypes: ["Egress"],
       egress: [{ to: [podsOf(workloadLabels.tfServing)], ports: tcp(tfServingService.grpcPort) }],
     });
-    const ingressFrom: PeerRule = args.ingressControllerNamespace ? inNamespace(args.ingressControllerNamespace) : { namespaceSelector: {} };
+    const ingressFrom = [...args.portalTrafficFrom];
     policy("allow-frontend", {
       podSelector: { matchLabels: workloadLabels.frontend },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [ingressFrom], ports: tcp(frontendService.port) }],
+      ingress: [{ from: ingressFrom, ports: tcp(frontendService.port) }],
     });
-    // cert-manager proves the domain through a solver pod it starts next to the Ingress, reached through the controller.
+    // cert-manager proves the domain through a solver pod it starts next to the Gateway, reached through its proxies.
     policy("allow-acme-http01-solver", {
       podSelector: { matchLabels: { "acme.cert-manager.io/http01-solver": "true" } },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [ingressFrom], ports: tcp(8089) }],
+      ingress: [{ from: ingressFrom, ports: tcp(8089) }],
     });
 
     // Buckets, cloud metadata/identity endpoints and the Kubernetes API have no stable in-cluster

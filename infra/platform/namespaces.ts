@@ -1,7 +1,7 @@
 /** Namespaces of the platform's parts; network policies and scrape configs refer to them by name. */
 export const platformNamespaces = {
   keda: "keda",
-  ingress: "ingress-nginx",
+  envoyGateway: "envoy-gateway-system",
   certManager: "cert-manager",
   /** Owned by the observability layer; named here because the Kiosk's policies admit its scrapers. */
   monitoring: "monitoring",

@@ -8,6 +8,10 @@ const roleArn = (name: string) => `arn:aws:iam::${mockAwsAccount}:role/${name}`;
 
 /** What AWS computes for a resource: ARNs, names, the node group's Auto Scaling group. */
 export const awsOutputs: Record<string, OutputMock> = {
+  "aws:acm/certificate:Certificate": (args) => ({
+    arn: `arn:aws:acm:us-west-2:${mockAwsAccount}:certificate/${args.name}`,
+    domainValidationOptions: [{ domainName: args.inputs.domainName, resourceRecordName: `_0123.${args.inputs.domainName}.`, resourceRecordType: "CNAME", resourceRecordValue: "_4567.acm-validations.aws." }],
+  }),
   // @pulumi/eks's Cluster is a component implemented in its plugin; its outputs are mocked as a whole.
   "eks:index:Cluster": (args) => ({
     kubeconfigJson: JSON.stringify({

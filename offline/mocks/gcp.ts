@@ -1,4 +1,5 @@
 import type { CallMock, OutputMock } from ".";
+import { mockLoadBalancerIp } from "./kubernetes";
 
 /** A TEST-NET-2 address (RFC 5737) standing in for the GKE control plane's. */
 export const mockGkeEndpoint = "198.51.100.20";
@@ -6,6 +7,11 @@ export const mockGkeCaCertificate = Buffer.from("mock GKE cluster CA").toString(
 
 /** What Google computes for a resource: names, e-mails, endpoints. */
 export const gcpOutputs: Record<string, OutputMock> = {
+  // The reserved address the portal's Gateway is bound to.
+  "gcp:compute/globalAddress:GlobalAddress": (args) => ({ name: args.inputs.name ?? args.name, address: mockLoadBalancerIp }),
+  "gcp:compute/securityPolicy:SecurityPolicy": (args) => ({ name: args.inputs.name ?? args.name }),
+  "gcp:certificatemanager/certificateMap:CertificateMap": (args) => ({ name: args.inputs.name ?? args.name }),
+  "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": (args) => ({ dnsResourceRecords: [{ name: `_acme-challenge.${args.inputs.domain}.`, type: "CNAME", data: `0123.authorize.certificatemanager.goog.` }] }),
   "gcp:container/cluster:Cluster": (args) => ({
     name: args.inputs.name ?? args.name,
     endpoint: mockGkeEndpoint,

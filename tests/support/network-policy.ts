@@ -4,9 +4,14 @@
  */
 import type { KubernetesObject } from "../../offline/render";
 
-export interface Endpoint {
-  readonly namespace: string;
-  readonly labels: Record<string, string>;
+/** A pod (namespace and labels), or an address outside the cluster's pods (a load balancer's). */
+export type Endpoint = { readonly namespace: string; readonly labels: Record<string, string> } | { readonly ip: string };
+
+const ipv4 = (address: string): number => address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+function inCidr(address: string, cidr: string): boolean {
+  const [base, bits] = cidr.split("/");
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipv4(address) / size) === Math.floor(ipv4(base) / size);
 }
 
  
@@ -34,7 +39,9 @@ function selects(selector: Selector, labels: Record<string, string>): boolean {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function peerMatches(peer: Record<string, any>, policyNamespace: string, other: Endpoint): boolean {
-  if (peer.ipBlock) return false; // pods are addressed by selectors here; ipBlocks are for the outside.
+  // Pods are addressed by selectors here; ipBlocks are for the outside.
+  if ("ip" in other) return !!peer.ipBlock && inCidr(other.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((cidr: string) => inCidr(other.ip, cidr));
+  if (peer.ipBlock) return false;
   const namespaceLabels = { "kubernetes.io/metadata.name": other.namespace };
   const namespaceOk = peer.namespaceSelector ? selects(peer.namespaceSelector, namespaceLabels) : other.namespace === policyNamespace;
   const podOk = peer.podSelector ? selects(peer.podSelector, other.labels) : true;
@@ -48,6 +55,8 @@ function portMatches(ports: Record<string, any>[] | undefined, port: number, pro
 }
 
 function allowedBy(policies: readonly KubernetesObject[], direction: "Ingress" | "Egress", subject: Endpoint, other: Endpoint, port: number, protocol: string): boolean {
+  // An address outside the cluster's pods is subject to no NetworkPolicy.
+  if ("ip" in subject) return true;
   const applying = policies.filter(
     (p) => p.metadata.namespace === subject.namespace && selects(p.spec.podSelector, subject.labels) && (p.spec.policyTypes ?? ["Ingress"]).includes(direction),
   );

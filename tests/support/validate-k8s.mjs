@@ -8,7 +8,13 @@ const crdPackages = {
   "monitoring.coreos.com": "@kubernetes-models/prometheus-operator/monitoring.coreos.com",
   "cert-manager.io": "@kubernetes-models/cert-manager/cert-manager.io",
   "acme.cert-manager.io": "@kubernetes-models/cert-manager/acme.cert-manager.io",
+  "gateway.networking.k8s.io": "@kubernetes-models/gateway-api/gateway.networking.k8s.io",
+  "gateway.envoyproxy.io": "@kubernetes-models/envoy-gateway/gateway.envoyproxy.io",
 };
+
+// Groups no kubernetes-models package publishes: their objects are checked field by field against the
+// CRD's Go types in the tests that build them (tests/platform.test.ts, the front door), not here.
+const unmodelledGroups = new Set(["gateway.k8s.aws", "networking.gke.io"]);
 
 function modulePath(apiVersion, kind) {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
@@ -26,6 +32,7 @@ for (const object of objects) {
     continue;
   }
   let Model;
+  if (unmodelledGroups.has(object.apiVersion.split("/")[0])) continue;
   try {
     Model = (await import(modulePath(object.apiVersion, object.kind)))[object.kind];
   } catch {
