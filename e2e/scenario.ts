@@ -44,10 +44,14 @@ export const prerequisites: readonly [string, Record<string, unknown>][] = [
   ]),
 ];
 
+/** The approval the Gateway API's CRDs cite (envoyproxy/gateway@v1.9.0 charts/gateway-crds-helm/templates/standard-gatewayapi-crds.yaml). */
+const gatewayApiApproval = "https://github.com/kubernetes-sigs/gateway-api/pull/4530";
+
 const standInCrd = (group: string, kind: string, plural: string, scope: "Namespaced" | "Cluster", version: string) => ({
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
-  metadata: { name: `${plural}.${group}` },
+  // The API server refuses a CRD in a *.k8s.io group without this annotation; the Gateway API's own carry it.
+  metadata: { name: `${plural}.${group}`, ...(group.endsWith(".k8s.io") ? { annotations: { "api-approved.kubernetes.io": gatewayApiApproval } } : {}) },
   spec: {
     group,
     scope,

@@ -728,7 +728,7 @@ describe("TLS for the portal", () => {
     const objects = allObjects(rendered);
     expect(graph.outputs.url).toBe("https://kiosk.example.org:30443");
     const certManager = rendered.upstreamCharts.find((c) => c.chart === "cert-manager")!;
-    expect((certManager.values as { config: Record<string, unknown> }).config).toMatchObject({ kind: "ControllerConfiguration", enableGatewayAPI: true });
+    expect((certManager.values as { config: Record<string, unknown> }).config).toMatchObject({ kind: "ControllerConfiguration", gatewayAPI: { enabled: true } });
     const issuer = find(objects, "ClusterIssuer", "letsencrypt");
     expect(issuer.spec.acme.email).toBe("ops@example.org");
     expect(issuer.spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "portal", namespace: kiosk, sectionName: "http" }]);

@@ -38,6 +38,8 @@ export class LocalFrontDoor extends pulumi.ComponentResource implements FrontDoo
     const { config } = args;
     this.config = config;
     const existingClass = config.local?.existingGatewayClass;
+    // What puts the Gateway API's CRDs in the cluster, when the stack does.
+    const gatewayApiCrds: pulumi.Resource[] = [];
     if (existingClass !== undefined) {
       this.implementation = "existing-gateway-class";
       this.gatewayClassName = existingClass;
@@ -61,6 +63,7 @@ export class LocalFrontDoor extends pulumi.ComponentResource implements FrontDoo
         { crds: { gatewayAPI: { enabled: true, channel: "standard" }, envoyGateway: { enabled: true } } },
         { parent: this, dependsOn: [namespace] },
       );
+      gatewayApiCrds.push(crds);
       const controller = upstreamChart(
         `${name}-envoy-gateway`,
         pinnedChart(config, upstreamCharts.envoyGateway),
@@ -82,7 +85,7 @@ export class LocalFrontDoor extends pulumi.ComponentResource implements FrontDoo
       );
       this.dependencies.push(controller, gatewayClass);
     }
-    if (config.components.tls) this.dependencies.push(...certManager(name, config, this));
+    if (config.components.tls) this.dependencies.push(...certManager(name, config, this, gatewayApiCrds));
     this.registerOutputs({});
   }
 
@@ -163,7 +166,7 @@ export class LocalFrontDoor extends pulumi.ComponentResource implements FrontDoo
 
 
 /** cert-manager with a Let's Encrypt issuer that proves the domain through the portal's Gateway (HTTP-01). */
-function certManager(name: string, config: KioskConfig, parent: pulumi.Resource): pulumi.Resource[] {
+function certManager(name: string, config: KioskConfig, parent: pulumi.Resource, gatewayApiCrds: pulumi.Resource[]): pulumi.Resource[] {
   const namespace = platformNamespace(`${name}-cert-manager`, platformNamespaces.certManager, "restricted", { parent });
   const release = upstreamChart(
     `${name}-cert-manager`,
@@ -172,14 +175,15 @@ function certManager(name: string, config: KioskConfig, parent: pulumi.Resource)
     platformNamespaces.certManager,
     {
       crds: { enabled: true },
-      // Gateway support is off by default and read at start-up, so the Gateway API's CRDs must exist by then.
-      config: { apiVersion: "controller.config.cert-manager.io/v1alpha1", kind: "ControllerConfiguration", enableGatewayAPI: true },
+      // Gateway support is off by default and read at start-up, so the Gateway API's CRDs must exist by then
+      // (cert-manager/cert-manager@v1.21.1 pkg/apis/config/controller/v1alpha1/types.go: gatewayAPI.enabled; enableGatewayAPI is deprecated).
+      config: { apiVersion: "controller.config.cert-manager.io/v1alpha1", kind: "ControllerConfiguration", gatewayAPI: { enabled: true } },
       resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
       webhook: { securePort: controlPlaneCallbackPorts.certManagerWebhook, resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } },
       cainjector: { resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
       startupapicheck: { resources: hookJobResources },
     },
-    { parent, dependsOn: [namespace] },
+    { parent, dependsOn: [namespace, ...gatewayApiCrds] },
   );
   const issuer = new k8s.apiextensions.CustomResource(
     `${name}-letsencrypt`,
