@@ -126,6 +126,13 @@ export const noPublicInternalUis: Check = (type, props) => {
       return [`Service ${namespace}/${props.metadata?.name} is an internal UI and must not get a public LoadBalancer (use the VPN or kubectl port-forward)`];
     }
   }
+  // A Gateway API route is as public as the Gateway it hangs on; internal UIs get none.
+  if (type.startsWith("kubernetes:gateway.networking.k8s.io/") && /:(HTTPRoute|GRPCRoute)$/.test(type)) {
+    const namespace = props.metadata?.namespace;
+    const backends: Props[] = (props.spec?.rules ?? []).flatMap((rule: Props) => rule.backendRefs ?? []);
+    const internal = [namespace, ...backends.map((backend) => backend.namespace)].filter((ns) => internalUiNamespaces.includes(ns));
+    if (internal.length > 0) return [`route ${namespace}/${props.metadata?.name} exposes an internal UI in ${internal[0]} through a Gateway (use the VPN or kubectl port-forward)`];
+  }
   if (type === "kubernetes:helm.sh/v3:Release") {
     const values = props.values ?? {};
     const exposed: string[] = [];

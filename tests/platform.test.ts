@@ -13,6 +13,7 @@ import { validateAgainstKubernetesSchemas } from "./support/kube-schema";
 import { envOf, find, matches, PodTemplateOwner, podTemplateOwners } from "./support/kubernetes-objects";
 import { Endpoint, mayConnect } from "./support/network-policy";
 import { maxUploadSize, modelsUsedBy } from "../infra/kiosk-contract";
+import { brokenReferences, describeBroken } from "../offline/references";
 
 const gpuTaint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
 const gpuPoolLabel = ["kiosk.deepcell.org/pool", "gpu"] as const;
@@ -647,6 +648,9 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
 
     it("is the load balancer's address in the clouds and the NodePort locally", () => {
       expect(graph.outputs.url).toBe({ local: "http://localhost:30080", gcp: `http://${mockLoadBalancerIp}`, aws: `http://${mockLoadBalancerHostname}` }[stack]);
+      // On aws the address is the ALB's, which its controller writes to the Gateway's status: up waits for it.
+      if (stack === "aws") expect(gatewayOf().metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.status.addresses[0].value}");
+      if (stack === "gcp") expect(gatewayOf().spec.addresses).toEqual([{ type: "NamedAddress", value: graph.one("gcp:compute/globalAddress:GlobalAddress").name }]);
     });
 
     // Source ranges, each where the implementation enforces them: Cloud Armor (GCPBackendPolicy.securityPolicy),
@@ -678,6 +682,88 @@ describe.each(allStacks)("the platform on the %s stack", (stack) => {
       if (stack === "aws") expect(find(kioskObjects, "LoadBalancerConfiguration", "portal").spec.loadBalancerAttributes).toEqual([{ key: "idle_timeout.timeout_seconds", value: "3600" }]);
       if (stack === "local") expect(routeOf().spec.rules[0].timeouts).toEqual({ request: "3600s" });
     });
+  });
+});
+
+describe("sign-in in front of the portal (kiosk:portalAccess sign-in)", () => {
+  const signIn = {
+    "kiosk:portalAccess": "sign-in",
+    "kiosk:portalAllowedCidrs": undefined,
+    "kiosk:domain": "kiosk.example.org",
+    "kiosk:portalSignInClientId": "kiosk-portal",
+    "kiosk:portalSignInClientSecret": "client-s3cret",
+  };
+  const secretOf = (graph: StackGraph, name: string) => graph.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.name === name)!;
+
+  it("on gcp, turns IAP on for the frontend's backend with the lab's OAuth client, and grants it to the named members only", async () => {
+    const graph = await evaluateStack("gcp", { ...signIn, "kiosk:portalSignInMembers": ["group:lab@example.org", "domain:example.org"] });
+    const objects = allObjects(renderGraph(graph));
+    // GoogleCloudPlatform/gke-gateway-api@fc40d60 apis/networking/v1/gcpbackendpolicy_types.go: iap.{enabled, clientID, oauth2ClientSecret.name}; the Secret's key is "key".
+    expect(find(objects, "GCPBackendPolicy", "frontend").spec.default.iap).toEqual({ enabled: true, clientID: "kiosk-portal", oauth2ClientSecret: { name: "portal-iap" } });
+    const secret = secretOf(graph, "portal-iap");
+    expect(secret.secretInputs.has("stringData")).toBe(true);
+    expect(Object.keys(secret.inputs.stringData)).toEqual(["key"]);
+    const grants = graph.ofType("gcp:iap/webIamMember:WebIamMember");
+    expect(grants.map((g) => [g.inputs.role, g.inputs.member])).toEqual([
+      ["roles/iap.httpsResourceAccessor", "group:lab@example.org"],
+      ["roles/iap.httpsResourceAccessor", "domain:example.org"],
+    ]);
+    expect(graph.ofType("gcp:projects/service:Service").map((s) => s.inputs.service)).toContain("iap.googleapis.com");
+    expect(graph.warnings.join("\n")).not.toMatch(/portalAccess is public/);
+  });
+
+  it("on aws, puts the ALB's authenticate-oidc on the portal's route, with the client in a Secret only the controller may read", async () => {
+    const graph = await evaluateStack("aws", {
+      ...signIn,
+      "kiosk:portalSignInIssuer": "https://id.example.org",
+      "kiosk:portalSignInAuthorizationEndpoint": "https://id.example.org/authorize",
+      "kiosk:portalSignInTokenEndpoint": "https://id.example.org/token",
+      "kiosk:portalSignInUserInfoEndpoint": "https://id.example.org/userinfo",
+    });
+    const objects = allObjects(renderGraph(graph));
+    const rule = find(objects, "ListenerRuleConfiguration", "portal-sign-in");
+    expect(rule.spec.actions).toEqual([
+      {
+        type: "authenticate-oidc",
+        authenticateOIDCConfig: {
+          issuer: "https://id.example.org",
+          authorizationEndpoint: "https://id.example.org/authorize",
+          tokenEndpoint: "https://id.example.org/token",
+          userInfoEndpoint: "https://id.example.org/userinfo",
+          secret: { name: "portal-sign-in" },
+          onUnauthenticatedRequest: "authenticate",
+        },
+      },
+    ]);
+    expect(find(objects, "HTTPRoute", "portal").spec.rules[0].filters).toEqual([{ type: "ExtensionRef", extensionRef: { group: "gateway.k8s.aws", kind: "ListenerRuleConfiguration", name: "portal-sign-in" } }]);
+    // The controller reads keys clientID and clientSecret (kubernetes-sigs/aws-load-balancer-controller@v3.5.0 pkg/gateway/routeutils/route_rule_action.go).
+    const secret = secretOf(graph, "portal-sign-in");
+    expect(secret.secretInputs.has("stringData")).toBe(true);
+    expect(Object.keys(secret.inputs.stringData).sort()).toEqual(["clientID", "clientSecret"]);
+    const role = find(objects, "Role", "aws-load-balancer-controller-sign-in");
+    expect(role.rules).toEqual([{ apiGroups: [""], resources: ["secrets"], resourceNames: ["portal-sign-in"], verbs: ["get", "list", "watch"] }]);
+    expect(find(objects, "RoleBinding", "aws-load-balancer-controller-sign-in").subjects).toEqual([{ kind: "ServiceAccount", name: "aws-load-balancer-controller", namespace: "kube-system" }]);
+  });
+
+  it("on local, puts Envoy Gateway's OIDC filter on the portal's route, returning to the HTTPS NodePort", async () => {
+    const graph = await evaluateStack("local", { ...signIn, "kiosk:tls": true, "kiosk:acmeEmail": "ops@example.org", "kiosk:portalSignInIssuer": "https://id.example.org" });
+    const objects = allObjects(renderGraph(graph));
+    const policy = find(objects, "SecurityPolicy", "portal-access");
+    expect(policy.spec.targetRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: "portal" }]);
+    expect(policy.spec.oidc).toMatchObject({ provider: { issuer: "https://id.example.org" }, clientID: "kiosk-portal", clientSecret: { name: "portal-sign-in" }, redirectURL: "https://kiosk.example.org:30443/oauth2/callback" });
+    expect(policy.spec.authorization).toBeUndefined();
+    // envoyproxy/gateway@v1.9.0 internal/ir/xds.go: the client secret is read from the key "client-secret".
+    expect(Object.keys(secretOf(graph, "portal-sign-in").inputs.stringData)).toEqual(["client-secret"]);
+    expect(secretOf(graph, "portal-sign-in").secretInputs.has("stringData")).toBe(true);
+    expect(validateAgainstKubernetesSchemas(objects)).toEqual([]);
+    expect(brokenReferences(objects).map(describeBroken)).toEqual([]);
+  });
+
+  it("on local, admits kiosk:portalAllowedCidrs only, by Envoy Gateway's authorization, when the stack says allowed-cidrs", async () => {
+    const graph = await evaluateStack("local", { "kiosk:portalAccess": "allowed-cidrs", "kiosk:portalAllowedCidrs": ["10.1.0.0/16"] });
+    const policy = find(allObjects(renderGraph(graph)), "SecurityPolicy", "portal-access");
+    expect(policy.spec.authorization).toEqual({ defaultAction: "Deny", rules: [{ name: "allowed-cidrs", action: "Allow", principal: { clientCIDRs: ["10.1.0.0/16"] } }] });
+    expect(policy.spec.oidc).toBeUndefined();
   });
 });
 

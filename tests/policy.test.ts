@@ -83,6 +83,8 @@ describe("the policy pack on bad resources", () => {
     ["no-public-internal-uis", "kubernetes:core/v1:Service", { metadata: { name: "grafana", namespace: "monitoring" }, spec: { type: "LoadBalancer" } }],
     ["no-public-internal-uis", "kubernetes:helm.sh/v3:Release", { chart: "kube-prometheus-stack", version: "1.0.0", values: { grafana: { service: { type: "LoadBalancer" } } } }],
     ["no-public-internal-uis", "kubernetes:helm.sh/v3:Release", { chart: "opensearch-dashboards", version: "1.0.0", values: { service: { type: "LoadBalancer" } } }],
+    ["no-public-internal-uis", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", { metadata: { name: "grafana", namespace: "monitoring" }, spec: { parentRefs: [{ name: "portal", namespace: "deepcell" }], rules: [{ backendRefs: [{ name: "grafana", port: 80 }] }] } }],
+    ["no-public-internal-uis", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", { metadata: { name: "dashboards", namespace: "deepcell" }, spec: { rules: [{ backendRefs: [{ name: "opensearch-dashboards", namespace: "logging", port: 5601 }] }] } }],
     ["images-and-charts-pinned", "kubernetes:apps/v1:Deployment", deployment({ ...goodContainer, image: "example/app:latest" })],
     ["images-and-charts-pinned", "kubernetes:apps/v1:Deployment", deployment({ ...goodContainer, image: "registry.example.org:5000/app" })],
     ["images-and-charts-pinned", "kubernetes:helm.sh/v3:Release", { chart: "keda", repositoryOpts: { repo: "https://kedacore.github.io/charts" } }],
