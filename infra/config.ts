@@ -275,6 +275,12 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     read.problem("metricsRetention", `= "${retention}" must be a Prometheus duration such as 15d or 12h`);
   }
 
+  const exposeInternalUis = read.boolean("exposeInternalUis");
+  if (exposeInternalUis && portalAccess.mode === "sign-in" && portalAccess.allowedCidrs.length === 0) {
+    // The UIs' own load balancers (Services) take source ranges, but no identity provider sits in front of them.
+    read.problem("exposeInternalUis", "with kiosk:portalAccess sign-in would leave Grafana and OpenSearch Dashboards open to the internet: list kiosk:portalAllowedCidrs too (their load balancers admit those ranges only), or reach them through the VPN");
+  }
+
   const config: KioskConfig = {
     project,
     stack,
@@ -306,7 +312,7 @@ export function parseConfig(raw: RawConfigReader, project: string, stack: string
     upstreamChartsDir: readUpstreamChartsDir(read),
     existingKeda: read.boolean("existingKeda"),
     registryMirror: readRegistryMirror(read, cloud),
-    exposeInternalUis: read.boolean("exposeInternalUis"),
+    exposeInternalUis,
     monitoring: {
       alertReceivers: readAlertReceivers(read),
       prometheusStorageGi: read.integer("prometheusStorageGi", 1, 10000),

@@ -12,8 +12,11 @@ const crdPackages = {
   "gateway.envoyproxy.io": "@kubernetes-models/envoy-gateway/gateway.envoyproxy.io",
 };
 
-// Groups no kubernetes-models package publishes: their objects are checked field by field against the
-// CRD's Go types in the tests that build them (tests/platform.test.ts, the front door), not here.
+// Groups no kubernetes-models package publishes (the AWS Load Balancer Controller's and GKE's policy kinds):
+// the tests that build them assert their fields (tests/platform.test.ts, the front door and sign-in), and
+// they were validated once against the CRDs' own schemas at the pinned versions (kubernetes-sigs/
+// aws-load-balancer-controller@v3.5.0 helm/aws-load-balancer-controller/crds/gateway-crds.yaml,
+// GoogleCloudPlatform/gke-gateway-api config/crd/networking.gke.io_gcpbackendpolicies.yaml), which are not vendored here.
 const unmodelledGroups = new Set(["gateway.k8s.aws", "networking.gke.io"]);
 
 function modulePath(apiVersion, kind) {
