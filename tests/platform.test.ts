@@ -859,7 +859,9 @@ describe("the portal's load balancer at destroy", () => {
   // The Gateway's controller deletes the load balancer it made when the Gateway goes (the ALB's finalizer
   // gateway.k8s.aws/alb, kubernetes-sigs/aws-load-balancer-controller@v3.5.0 controllers/gateway/gateway_controller.go;
   // GKE's gateway.finalizer.networking.gke.io), so the Gateway must go while its controller still runs, and
-  // the GCP objects the load balancer uses (address, Cloud Armor policy) only after it.
+  // the GCP objects the load balancer uses (address, Cloud Armor policy) only after it. Deleting the Gateway
+  // returns only once it is gone, finalizers included (pulumi/pulumi-kubernetes@v4.25.0 provider/pkg/await/await.go,
+  // Deletion: 10 minutes unless the resource's timeout says otherwise).
   it("is removed on aws by the load balancer controller, which goes only after the Gateway and before the cluster and its subnets", async () => {
     const graph = await evaluateStack("aws");
     const gateway = graph.one("kubernetes:gateway.networking.k8s.io/v1:Gateway");
@@ -873,6 +875,14 @@ describe("the portal's load balancer at destroy", () => {
     const after = [...graph.ofType(network.aws), ...graph.ofType(cluster.aws)];
     expect(after.length).toBeGreaterThan(1);
     for (const resource of after) expect({ dependsOn: resource.name, ok: graph.dependsOn(controller, resource) }).toEqual({ dependsOn: resource.name, ok: true });
+  });
+
+  it("is removed on local by Envoy Gateway, which goes only after the Gateway (its proxy's NodePort Service with it)", async () => {
+    const graph = await evaluateStack("local");
+    const gateway = graph.one("kubernetes:gateway.networking.k8s.io/v1:Gateway");
+    const controller = graph.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "oci://docker.io/envoyproxy/gateway-helm")!;
+    expect(graph.dependsOn(gateway, controller)).toBe(true);
+    expect(graph.dependsOn(gateway, graph.one("kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy"))).toBe(true);
   });
 
   it("is removed on gcp by the cluster's own Gateway controller before the address, the Cloud Armor policy and the cluster go", async () => {
