@@ -70,6 +70,12 @@ describe("the gcp stack's cloud layer", () => {
       expect(graph.dependsOn(graph.one("kubernetes:helm.sh/v3:Release", "kiosk-autoscaling-keda"), firewall)).toBe(true);
     });
 
+    it("lets Google's front ends and health checks reach the portal's pods on the frontend's port only, and turns the cluster's Gateway API on", () => {
+      const firewall = graph.one("gcp:compute/firewall:Firewall", "kiosk-front-door-portal-proxies");
+      expect(firewall.inputs).toMatchObject({ direction: "INGRESS", sourceRanges: ["35.191.0.0/16", "130.211.0.0/22"], allows: [{ protocol: "tcp", ports: ["8080"] }] });
+      expect(graph.one("gcp:container/cluster:Cluster").inputs.gatewayApiConfig).toEqual({ channel: "CHANNEL_STANDARD" });
+    });
+
     it("never lists a zonal cluster's own zone among its node locations (the provider rejects it)", async () => {
       for (const overrides of [{}, { "kiosk:gkeMultiZoneGpus": true }, { "kiosk:gkeMultiZoneGpus": true, "kiosk:gpuZones": ["us-central1-b", "us-central1-c"] }]) {
         const c = (await evaluateStack("gcp", overrides)).one("gcp:container/cluster:Cluster");

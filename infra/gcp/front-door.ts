@@ -2,6 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig, portalSignIn, portalSourceRanges } from "../config";
+import { frontendService } from "../kiosk-contract";
 import { dependencyList, DnsRecord, FrontDoor, PortalAttachment, PortalEndpoint } from "../seam";
 
 /** GKE's built-in Gateway controller's class for a global external Application Load Balancer. */
@@ -103,7 +104,14 @@ export class GkeFrontDoor extends pulumi.ComponentResource implements FrontDoor 
     this.dependencies.push(
       new gcp.compute.Firewall(
         `${name}-portal-proxies`,
-        { project, network: args.network, direction: "INGRESS", sourceRanges: [...googleFrontEndRanges], allows: [{ protocol: "tcp" }], description: "Google's front ends and health checks to the Kiosk portal's pods" },
+        {
+          project,
+          network: args.network,
+          direction: "INGRESS",
+          sourceRanges: [...googleFrontEndRanges],
+          allows: [{ protocol: "tcp", ports: [String(frontendService.port)] }],
+          description: "Google's front ends and health checks to the Kiosk portal's pods",
+        },
         inProject,
       ),
     );
