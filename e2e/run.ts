@@ -20,7 +20,7 @@ import { CommandResult, plain, PulumiCli } from "./pulumi-cli";
 import { kioskNamespace } from "../infra/kiosk-contract";
 import { helmReleaseType } from "../infra/upstream-charts";
 import { changedSteps, E2eFailure, fail, leftovers, namespaceOrdering } from "./checks";
-import { e2eConfig, fakeNodes, gatewayStandInCrds, kedaStandInCrds, prerequisites, projectFiles, stackName, standInGatewayClass } from "./scenario";
+import { e2eConfig, fakeNodes, gatewayClassName, gatewayStandInCrds, kedaStandInCrds, prerequisites, projectFiles, stackName, standInGatewayClass } from "./scenario";
 
 const repo = path.resolve(__dirname, "..");
 
@@ -131,6 +131,7 @@ async function main(): Promise<void> {
     summary.push(`Helm releases installed for real: ${releases.join(", ")}`);
     checkNamespaceOrdering(up, summary);
     await checkPlacement(client, summary);
+    await checkPortalRoute(client, summary);
 
     const second = pulumi.run(["up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", stackName]);
     const changed = Object.entries(second.changes).filter(([op, n]) => op !== "same" && n > 0);
@@ -185,6 +186,20 @@ function checkNamespaceOrdering(up: CommandResult, summary: string[]): void {
 }
 
 /** Every Kiosk pod is scheduled, on the nodes the stack's placement allows (never the tainted GPU node here). */
+/** The portal's Gateway uses the cluster's GatewayClass, and its route leads to the frontend's Service and port. */
+async function checkPortalRoute(client: KubeClient, summary: string[]): Promise<void> {
+  const gatewayApi = `/apis/gateway.networking.k8s.io/v1/namespaces/${kioskNamespace}`;
+  const gateway = await client.ok<{ spec: { gatewayClassName: string } }>("GET", `${gatewayApi}/gateways/portal`);
+  if (gateway.spec.gatewayClassName !== gatewayClassName) fail(`the portal's Gateway uses GatewayClass ${gateway.spec.gatewayClassName}, not the cluster's ${gatewayClassName}`);
+  const route = await client.ok<{ spec: { parentRefs: { name: string }[]; rules: { backendRefs?: { name: string; port: number }[] }[] } }>("GET", `${gatewayApi}/httproutes/portal`);
+  const backend = route.spec.rules[0]?.backendRefs?.[0];
+  const service = await client.ok<{ spec: { ports: { port: number }[] } }>("GET", `/api/v1/namespaces/${kioskNamespace}/services/${backend?.name ?? "?"}`);
+  if (route.spec.parentRefs[0]?.name !== "portal" || !service.spec.ports.some((p) => p.port === backend?.port)) {
+    fail(`the portal's HTTPRoute does not lead from Gateway portal to a port of Service ${backend?.name}: ${JSON.stringify(route.spec)}`);
+  }
+  summary.push(`the portal: Gateway portal (GatewayClass ${gatewayClassName}) routes to Service ${backend!.name}:${backend!.port}`);
+}
+
 async function checkPlacement(client: KubeClient, summary: string[]): Promise<void> {
   const pods = await client.ok<{ items: { metadata: { namespace: string; name: string }; spec: { nodeName?: string }; status: { phase?: string } }[] }>("GET", "/api/v1/pods");
   const unscheduled = pods.items.filter((pod) => !pod.spec.nodeName && pod.status.phase !== "Succeeded");

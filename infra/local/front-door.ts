@@ -101,7 +101,7 @@ export class LocalFrontDoor extends pulumi.ComponentResource implements FrontDoo
         ...(gatewayAnnotations ? { gatewayAnnotations } : {}),
         ...(https ? { https } : {}),
         routeFilters: [],
-        routeTimeouts: { request: portalRequestTimeout },
+        // HTTPRoute timeouts are an Extended feature that an unknown implementation may refuse: its own apply.
         resources: [],
         // Where the cluster's own Gateway is reachable is not the stack's to know; kiosk:domain names it.
         url: () => pulumi.output(portal.domain !== undefined ? `${scheme}://${portal.domain}` : ""),
