@@ -989,6 +989,8 @@ describe("a local cluster's own pieces, used instead of installing them", () => 
   it("serves the portal through the cluster's GatewayClass, reachable from its proxies wherever they run", () => {
     expect(find(objects, "Gateway", "portal").spec.gatewayClassName).toBe("lab-gateway");
     expect(find(objects, "HTTPRoute", "portal").spec.rules[0].backendRefs).toEqual([{ kind: "Service", name: "frontend", port: 8080 }]);
+    // Timeouts are an Extended feature an unknown implementation may refuse, so the route sets none.
+    expect(find(objects, "HTTPRoute", "portal").spec.rules[0].timeouts).toBeUndefined();
     const policies = objects.filter((o) => o.kind === "NetworkPolicy");
     const frontend = { namespace: kiosk, labels: podTemplateOwners(objects).find((w) => w.name === "frontend")!.labels };
     expect(mayConnect(policies, { namespace: "some-controller-namespace", labels: { app: "controller" } }, frontend, 8080)).toBe(true);

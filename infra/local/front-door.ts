@@ -101,7 +101,7 @@ export class LocalFrontDoor extends pulumi.ComponentResource implements FrontDoo
         ...(gatewayAnnotations ? { gatewayAnnotations } : {}),
         ...(https ? { https } : {}),
         routeFilters: [],
-        // HTTPRoute timeouts are an Extended feature that an unknown implementation may refuse: its own apply.
+        // No HTTPRoute timeouts: an Extended feature an unknown implementation may refuse; its controller's own apply.
         resources: [],
         // Where the cluster's own Gateway is reachable is not the stack's to know; kiosk:domain names it.
         url: () => pulumi.output(portal.domain !== undefined ? `${scheme}://${portal.domain}` : ""),
@@ -145,7 +145,7 @@ export class LocalFrontDoor extends pulumi.ComponentResource implements FrontDoo
           targetRefs: [{ group: gatewayApiGroup, kind: "HTTPRoute", name: portal.routeName }],
           ...(sourceRanges ? { authorization: { defaultAction: "Deny", rules: [{ name: "allowed-cidrs", action: "Allow", principal: { clientCIDRs: sourceRanges } }] } } : {}),
           ...(signIn
-            ? { oidc: { provider: { issuer: signIn.issuer }, clientID: signIn.clientId, clientSecret: { name: signInSecretName }, redirectURL: `${origin}/oauth2/callback`, logoutPath: "/logout" } }
+            ? { oidc: { provider: { issuer: signIn.issuer }, clientID: signIn.clientId, clientSecret: { name: signInSecretName }, redirectURL: `${origin}/oauth2/callback` } }
             : {}),
         },
         signInSecret ? [signInSecret] : [],
@@ -163,7 +163,6 @@ export class LocalFrontDoor extends pulumi.ComponentResource implements FrontDoo
     };
   }
 }
-
 
 /** cert-manager with a Let's Encrypt issuer that proves the domain through the portal's Gateway (HTTP-01). */
 function certManager(name: string, config: KioskConfig, parent: pulumi.Resource, gatewayApiCrds: pulumi.Resource[]): pulumi.Resource[] {
