@@ -179,7 +179,8 @@ export class AlbFrontDoor extends pulumi.ComponentResource implements FrontDoor 
     const domain = portal.domain;
     return {
       // `pulumi up` waits until the controller has made the ALB and written its name to the Gateway's status,
-      // so that `url` is known after the first up (pulumi/pulumi-kubernetes@v4.25.0 provider/pkg/metadata/overrides.go, ReadyCondition).
+      // so that `url` is known after the first up (pulumi/pulumi-kubernetes@v4.25.0 provider/pkg/metadata/overrides.go
+      // ReadyCondition; provider/pkg/jsonpath/jsonpath.go Parse: a path given no value waits for it to be present).
       gatewayAnnotations: { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" },
       gatewayInfrastructure: { parametersRef: { group: "gateway.k8s.aws", kind: "LoadBalancerConfiguration", name: portal.gatewayName } },
       ...(this.certificate ? { https: {} } : {}),
