@@ -19,8 +19,10 @@ import { allObjects, KubeClient, refText } from "./kube-client";
 import { CommandResult, plain, PulumiCli } from "./pulumi-cli";
 import { kioskNamespace } from "../infra/kiosk-contract";
 import { helmReleaseType } from "../infra/upstream-charts";
+import { evaluateStack } from "../offline/evaluate";
+import { KubernetesObject, renderGraph } from "../offline/render";
 import { changedSteps, E2eFailure, fail, leftovers, namespaceOrdering } from "./checks";
-import { e2eConfig, fakeNodes, gatewayClassName, gatewayStandInCrds, kedaStandInCrds, prerequisites, projectFiles, stackName, standInGatewayClass } from "./scenario";
+import { e2eConfig, fakeNodes, frontDoorVariants, gatewayApiCrds, gatewayClassName, kedaStandInCrds, prerequisites, projectFiles, stackName, standInGatewayClass } from "./scenario";
 
 const repo = path.resolve(__dirname, "..");
 
@@ -82,8 +84,10 @@ async function main(): Promise<void> {
     for (const node of fakeNodes) await controlPlane.addNode(node);
     await controlPlane.waitForReadyNodes(fakeNodes.map((node) => node.name));
     for (const [apiPath, object] of prerequisites) await client.ensure(apiPath, object);
-    for (const crd of gatewayStandInCrds) await client.ensure("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
-    await waitForCrds(client, gatewayStandInCrds.map((crd) => crd.metadata.name));
+    // The Gateway API's CRDs, and Envoy Gateway's for the dry runs of the other front-door configurations.
+    const gatewayCrds = gatewayApiCrds({ gatewayApi: true, envoyGateway: true });
+    for (const crd of gatewayCrds) await client.ensure("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+    await waitForCrds(client, gatewayCrds.map((crd) => crd.metadata.name));
     await client.ensure(...standInGatewayClass);
     if (!chartSource) {
       for (const crd of kedaStandInCrds) await client.ensure("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
@@ -132,6 +136,7 @@ async function main(): Promise<void> {
     checkNamespaceOrdering(up, summary);
     await checkPlacement(client, summary);
     await checkPortalRoute(client, summary);
+    await checkFrontDoorVariants(client, gatewayCrds, summary);
 
     const second = pulumi.run(["up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", stackName]);
     const changed = Object.entries(second.changes).filter(([op, n]) => op !== "same" && n > 0);
@@ -160,7 +165,7 @@ async function main(): Promise<void> {
     console.log(`\n== real-engine run of the ${stackName} stack: ${ok ? "PASSED" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     console.log(
       `upstream charts: ${chartSource ? `from ${chartSource}` : "none (KIOSK_CHART_SRC not set); KEDA is a stand-in of its ScaledObject CRD"}; ` +
-        "the portal uses a GatewayClass with no controller (Envoy Gateway's install needs its certgen Job to run), the bucket an existing S3 endpoint (MinIO needs the random provider)",
+        "the portal uses a GatewayClass with no controller, over the Gateway API's real CRDs (Envoy Gateway's install needs its certgen Job to run), the bucket an existing S3 endpoint (MinIO needs the random provider)",
     );
     for (const line of summary) console.log(`  ${line}`);
     if (!ok || process.env.KIOSK_E2E_KEEP === "1") console.log(`logs and state kept in ${work} (pulumi output in ${logs}, control plane logs next to it)`);
@@ -198,6 +203,28 @@ async function checkPortalRoute(client: KubeClient, summary: string[]): Promise<
     fail(`the portal's HTTPRoute does not lead from Gateway portal to a port of Service ${backend?.name}: ${JSON.stringify(route.spec)}`);
   }
   summary.push(`the portal: Gateway portal (GatewayClass ${gatewayClassName}) routes to Service ${backend!.name}:${backend!.port}`);
+}
+
+/** The Gateway API's and Envoy Gateway's objects of other local configurations, as the real CRDs judge them (dry run). */
+async function checkFrontDoorVariants(client: KubeClient, crds: readonly KubernetesObject[], summary: string[]): Promise<void> {
+  const plurals = new Map(crds.map((crd) => [`${crd.spec.group}/${crd.spec.names.kind}`, { plural: crd.spec.names.plural, namespaced: crd.spec.scope === "Namespaced" }]));
+  for (const variant of frontDoorVariants) {
+    const objects = renderGraph(await evaluateStack(stackName, variant.overrides)).direct.filter((o) => /^gateway\.(networking\.k8s\.io|envoyproxy\.io)\//.test(o.apiVersion));
+    const kinds: string[] = [];
+    for (const object of objects) {
+      const [group] = object.apiVersion.split("/");
+      const crd = plurals.get(`${group}/${object.kind}`);
+      if (!crd) fail(`${variant.name}: no CRD serves ${object.apiVersion} ${object.kind}`);
+      const collection = crd.namespaced ? `/apis/${object.apiVersion}/namespaces/${object.metadata.namespace}/${crd.plural}` : `/apis/${object.apiVersion}/${crd.plural}`;
+      // A different name, so that the dry run is a create even where the stack's own object exists.
+      const candidate = { ...object, metadata: { ...object.metadata, name: `e2e-${object.metadata.name}` } };
+      // Strict: a field the CRD does not have is an error, not silently pruned.
+      await client.ok("POST", `${collection}?dryRun=All&fieldValidation=Strict`, candidate);
+      kinds.push(object.kind);
+    }
+    if (!kinds.includes("Gateway") || !kinds.includes("HTTPRoute")) fail(`${variant.name}: rendered no Gateway and HTTPRoute: ${kinds.join(", ")}`);
+    summary.push(`front door "${variant.name}": the API server accepts ${kinds.sort().join(", ")} (dry run against the real CRDs)`);
+  }
 }
 
 async function checkPlacement(client: KubeClient, summary: string[]): Promise<void> {

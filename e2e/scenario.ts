@@ -1,4 +1,11 @@
+import { execFileSync } from "child_process";
 import * as crypto from "crypto";
+import * as os from "os";
+import * as path from "path";
+import { helmTemplate } from "../offline/helm";
+import type { ConfigOverrides } from "../offline/evaluate";
+import type { KubernetesObject } from "../offline/render";
+import { upstreamCharts } from "../infra/upstream-charts";
 import { consumerPoolLabel, consumerTaint, gpuPoolLabel, gpuTaint, systemPoolLabel } from "../infra/seam";
 import { FakeNode } from "./control-plane";
 
@@ -44,14 +51,10 @@ export const prerequisites: readonly [string, Record<string, unknown>][] = [
   ]),
 ];
 
-/** The approval the Gateway API's CRDs cite (envoyproxy/gateway@v1.9.0 charts/gateway-crds-helm/templates/standard-gatewayapi-crds.yaml). */
-const gatewayApiApproval = "https://github.com/kubernetes-sigs/gateway-api/pull/4530";
-
 const standInCrd = (group: string, kind: string, plural: string, scope: "Namespaced" | "Cluster", version: string) => ({
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
-  // The API server refuses a CRD in a *.k8s.io group without this annotation; the Gateway API's own carry it.
-  metadata: { name: `${plural}.${group}`, ...(group.endsWith(".k8s.io") ? { annotations: { "api-approved.kubernetes.io": gatewayApiApproval } } : {}) },
+  metadata: { name: `${plural}.${group}` },
   spec: {
     group,
     scope,
@@ -61,15 +64,45 @@ const standInCrd = (group: string, kind: string, plural: string, scope: "Namespa
 });
 
 /**
- * "A Gateway controller already in the cluster" (kiosk:localGatewayClass): the Gateway API's kinds the
- * portal uses, as CRDs of ours that accept any spec, and a GatewayClass served by nothing. Envoy Gateway's
- * own needs a running pod (its certgen hook Job must complete), and under kwok no pod runs.
+ * The Gateway API's real CRDs (standard channel) as the stack pins them: Envoy Gateway's gateway-crds-helm
+ * at upstreamCharts.gatewayCrds.version, rendered with real helm from envoyproxy/gateway's source at the tag
+ * of the same name, which the Go module proxy serves. The API server then checks the portal's Gateway and
+ * HTTPRoute against their real schemas and validation rules.
  */
-export const gatewayStandInCrds = [
-  standInCrd("gateway.networking.k8s.io", "GatewayClass", "gatewayclasses", "Cluster", "v1"),
-  standInCrd("gateway.networking.k8s.io", "Gateway", "gateways", "Namespaced", "v1"),
-  standInCrd("gateway.networking.k8s.io", "HTTPRoute", "httproutes", "Namespaced", "v1"),
+export function gatewayApiCrds(which: { gatewayApi: boolean; envoyGateway: boolean }): KubernetesObject[] {
+  const version = upstreamCharts.gatewayCrds.version;
+  const download = execFileSync("go", ["mod", "download", "-json", `github.com/envoyproxy/gateway@${version}`], { cwd: os.tmpdir(), encoding: "utf8" });
+  const source: string = JSON.parse(download).Dir;
+  const chart = path.join(source, "charts", upstreamCharts.gatewayCrds.chart);
+  const values = { crds: { gatewayAPI: { enabled: which.gatewayApi, channel: "standard" }, envoyGateway: { enabled: which.envoyGateway } } };
+  return helmTemplate(chart, values, "gateway-crds", "default").filter((object) => object.kind === "CustomResourceDefinition");
+}
+
+/**
+ * Configurations of the local stack whose front-door objects (Envoy Gateway's EnvoyProxy and SecurityPolicy,
+ * the Gateway's HTTPS listener and the redirect route) the run's API server checks against the real CRDs
+ * by a dry-run create: the stack itself runs with the cluster's own GatewayClass, which needs none of them.
+ */
+export const frontDoorVariants: readonly { readonly name: string; readonly overrides: ConfigOverrides }[] = [
+  { name: "allowed-cidrs", overrides: { "kiosk:portalAccess": "allowed-cidrs", "kiosk:portalAllowedCidrs": ["10.1.0.0/16"] } },
+  {
+    name: "sign-in with TLS",
+    overrides: {
+      "kiosk:portalAccess": "sign-in",
+      "kiosk:tls": true,
+      "kiosk:domain": "kiosk.example.org",
+      "kiosk:acmeEmail": "ops@example.org",
+      "kiosk:portalSignInClientId": "kiosk-portal",
+      "kiosk:portalSignInClientSecret": "not-a-secret",
+      "kiosk:portalSignInIssuer": "https://id.example.org",
+    },
+  },
 ];
+
+/**
+ * "A Gateway controller already in the cluster" (kiosk:localGatewayClass): a GatewayClass served by nothing.
+ * Envoy Gateway's own install waits for its certgen hook Job, and under kwok no pod runs.
+ */
 export const standInGatewayClass: [string, Record<string, unknown>] = [
   "/apis/gateway.networking.k8s.io/v1/gatewayclasses",
   { apiVersion: "gateway.networking.k8s.io/v1", kind: "GatewayClass", metadata: { name: gatewayClassName }, spec: { controllerName: "example.org/no-controller" } },
