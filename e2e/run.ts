@@ -209,7 +209,8 @@ async function checkPortalRoute(client: KubeClient, summary: string[]): Promise<
 async function checkFrontDoorVariants(client: KubeClient, crds: readonly KubernetesObject[], summary: string[]): Promise<void> {
   const plurals = new Map(crds.map((crd) => [`${crd.spec.group}/${crd.spec.names.kind}`, { plural: crd.spec.names.plural, namespaced: crd.spec.scope === "Namespaced" }]));
   for (const variant of frontDoorVariants) {
-    const objects = renderGraph(await evaluateStack(stackName, variant.overrides)).direct.filter((o) => /^gateway\.(networking\.k8s\.io|envoyproxy\.io)\//.test(o.apiVersion));
+    const served = new Set(crds.map((crd) => crd.spec.group));
+    const objects = renderGraph(await evaluateStack(variant.stack, variant.overrides)).direct.filter((o) => served.has(o.apiVersion.split("/")[0]));
     const kinds: string[] = [];
     for (const object of objects) {
       const [group] = object.apiVersion.split("/");

@@ -78,25 +78,39 @@ export function gatewayApiCrds(which: { gatewayApi: boolean; envoyGateway: boole
   return helmTemplate(chart, values, "gateway-crds", "default").filter((object) => object.kind === "CustomResourceDefinition");
 }
 
+const signIn: ConfigOverrides = {
+  "kiosk:portalAccess": "sign-in",
+  "kiosk:domain": "kiosk.example.org",
+  "kiosk:portalSignInClientId": "kiosk-portal",
+  "kiosk:portalSignInClientSecret": "not-a-secret",
+};
+
 /**
- * Configurations of the local stack whose front-door objects (Envoy Gateway's EnvoyProxy and SecurityPolicy,
- * the Gateway's HTTPS listener and the redirect route) the run's API server checks against the real CRDs
- * by a dry-run create: the stack itself runs with the cluster's own GatewayClass, which needs none of them.
+ * Stack configurations whose front-door objects the run's API server checks against the real CRDs by a
+ * dry-run create: on local, Envoy Gateway's EnvoyProxy and SecurityPolicy, the HTTPS listener and the
+ * redirect route (the stack itself runs with the cluster's own GatewayClass, which needs none of them); on
+ * the clouds, their Gateway API objects (the AWS Load Balancer Controller's and GKE's own kinds have no CRD
+ * the run can obtain, and are left out).
  */
-export const frontDoorVariants: readonly { readonly name: string; readonly overrides: ConfigOverrides }[] = [
-  { name: "allowed-cidrs", overrides: { "kiosk:portalAccess": "allowed-cidrs", "kiosk:portalAllowedCidrs": ["10.1.0.0/16"] } },
+export const frontDoorVariants: readonly { readonly name: string; readonly stack: string; readonly overrides: ConfigOverrides }[] = [
+  { name: "local, allowed-cidrs", stack: "local", overrides: { "kiosk:portalAccess": "allowed-cidrs", "kiosk:portalAllowedCidrs": ["10.1.0.0/16"] } },
   {
-    name: "sign-in with TLS",
+    name: "local, sign-in with TLS",
+    stack: "local",
+    overrides: { ...signIn, "kiosk:tls": true, "kiosk:acmeEmail": "ops@example.org", "kiosk:portalSignInIssuer": "https://id.example.org" },
+  },
+  {
+    name: "aws, sign-in with ACM",
+    stack: "aws",
     overrides: {
-      "kiosk:portalAccess": "sign-in",
-      "kiosk:tls": true,
-      "kiosk:domain": "kiosk.example.org",
-      "kiosk:acmeEmail": "ops@example.org",
-      "kiosk:portalSignInClientId": "kiosk-portal",
-      "kiosk:portalSignInClientSecret": "not-a-secret",
+      ...signIn,
       "kiosk:portalSignInIssuer": "https://id.example.org",
+      "kiosk:portalSignInAuthorizationEndpoint": "https://id.example.org/authorize",
+      "kiosk:portalSignInTokenEndpoint": "https://id.example.org/token",
+      "kiosk:portalSignInUserInfoEndpoint": "https://id.example.org/userinfo",
     },
   },
+  { name: "gcp, IAP with Certificate Manager", stack: "gcp", overrides: { ...signIn, "kiosk:portalSignInMembers": ["domain:example.org"] } },
 ];
 
 /**
