@@ -458,7 +458,8 @@ function readPortalAccess(read: ConfigReader, stack: { cloud: Cloud; domain?: st
     return { mode: "public" };
   }
   const mode = read.oneOf("portalAccess", portalAccessModes);
-  if (!(portalAccessModes as readonly string[]).includes(read.optionalString("portalAccess") ?? "")) return { mode: "public" };
+  // oneOf has reported a value outside the modes; nothing below may read it as one.
+  if (!portalAccessModes.includes(mode)) return { mode: "public" };
   if (mode === "public") {
     if (allowedCidrs.length > 0) read.problem("portalAllowedCidrs", `lists ${allowedCidrs.join(", ")} but kiosk:portalAccess is public: set kiosk:portalAccess allowed-cidrs to apply them, or remove them`);
     return { mode: "public" };

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig, portalSignIn, portalSourceRanges } from "../config";
-import { gatewayStatusAddress } from "../platform/front-door";
+import { gatewayClass, gatewayStatusAddress, portalRequestSeconds } from "../platform/front-door";
 import { dependencyList, DnsRecord, FrontDoor, PortalAttachment, PortalEndpoint, systemPoolLabel } from "../seam";
 import { ChartSource, upstreamChart } from "../upstream-charts";
 import { PodIdentityRole } from "./pod-identity";
@@ -15,11 +15,6 @@ const controllerNamespace = "kube-system";
 export const loadBalancerControllerServiceAccount = "aws-load-balancer-controller";
 /** The tag the controller puts on everything it creates, which its IAM policy's conditions key on. */
 const controllerTag = "elbv2.k8s.aws/cluster";
-/**
- * The ALB's idle timeout in seconds (attribute idle_timeout.timeout_seconds, default 60, at most 4000): no byte
- * may take longer to arrive, and the frontend answers an upload only once it has stored it in the bucket.
- */
-export const portalIdleTimeoutSeconds = 3600;
 const signInSecretName = "portal-sign-in";
 
 export interface AlbFrontDoorArgs {
@@ -93,12 +88,7 @@ export class AlbFrontDoor extends pulumi.ComponentResource implements FrontDoor 
       },
       { parent: this, dependsOn: [...args.dependsOn, crds, role] },
     );
-    const gatewayClass = new k8s.apiextensions.CustomResource(
-      `${name}-gateway-class`,
-      { apiVersion: "gateway.networking.k8s.io/v1", kind: "GatewayClass", metadata: { name: albGatewayClassName }, spec: { controllerName: albGatewayControllerName } },
-      { parent: this, dependsOn: [controller] },
-    );
-    this.dependencies = [controller, gatewayClass];
+    this.dependencies = [controller, gatewayClass(`${name}-gateway-class`, albGatewayClassName, albGatewayControllerName, { parent: this, dependsOn: [controller] })];
     if (config.domain !== undefined) {
       // DNS validation: the user creates the CNAME the stack outputs; the controller retries the HTTPS listener until ACM has issued it.
       this.certificate = new aws.acm.Certificate(`${name}-portal`, { domainName: config.domain, validationMethod: "DNS", tags: { Name: `${config.clusterName}-portal` } }, { parent: this });
@@ -122,7 +112,8 @@ export class AlbFrontDoor extends pulumi.ComponentResource implements FrontDoor 
         scheme: "internet-facing",
         ...(sourceRanges ? { sourceRanges } : {}),
         ...(this.certificate ? { listenerConfigurations: [{ protocolPort: "HTTPS:443", defaultCertificate: this.certificate.arn }] } : {}),
-        loadBalancerAttributes: [{ key: "idle_timeout.timeout_seconds", value: String(portalIdleTimeoutSeconds) }],
+        // The idle timeout (default 60 s, at most 4000): the frontend answers an upload only once it has stored it in the bucket.
+        loadBalancerAttributes: [{ key: "idle_timeout.timeout_seconds", value: String(portalRequestSeconds) }],
       }),
     );
     // IP targets: the ALB sends to the pods themselves, so the frontend's Service stays ClusterIP (apis/gateway/v1/targetgroupconfig_types.go).

@@ -3,22 +3,19 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig, portalSignIn, portalSourceRanges } from "../config";
 import { frontendService } from "../kiosk-contract";
+import { portalRequestSeconds } from "../platform/front-door";
 import { dependencyList, DnsRecord, FrontDoor, PortalAttachment, PortalEndpoint } from "../seam";
 
 /** GKE's built-in Gateway controller's class for a global external Application Load Balancer. */
 export const gkeGatewayClassName = "gke-l7-global-external-managed";
 /**
  * Where Google's front ends (and their health checks) reach the pods from, through the NEGs: the global
- * external Application Load Balancer's proxy and health-check ranges (Google Cloud load-balancing docs, firewall rules).
+ * external Application Load Balancer's health-check ranges, which its GFE proxies share for zonal NEG
+ * backends (cloud.google.com/load-balancing/docs/firewall-rules, minimum required ingress rules).
  */
 export const googleFrontEndRanges = ["35.191.0.0/16", "130.211.0.0/22"] as const;
 /** Cloud Armor matches at most 10 source ranges per rule (versionedExpr SRC_IPS_V1). */
 const rangesPerCloudArmorRule = 10;
-/**
- * The backend service's timeout, which on GKE bounds the whole request (default 30 s, GCPBackendPolicy
- * default.timeoutSec): an upload of the largest accepted size over a slow link and its copy to the bucket.
- */
-export const portalBackendTimeoutSec = 3600;
 const iapSecretName = "portal-iap";
 
 /** The Google APIs the front door calls beyond the stack's own: Certificate Manager with a domain, IAP with sign-in. */
@@ -135,7 +132,8 @@ export class GkeFrontDoor extends pulumi.ComponentResource implements FrontDoor 
           spec: {
             targetRef: { group: "", kind: "Service", name: portal.service.name },
             default: {
-              timeoutSec: portalBackendTimeoutSec,
+              // The backend service's timeout, 30 s unless set, would end a large upload on a slow link.
+              timeoutSec: portalRequestSeconds,
               ...(this.securityPolicy ? { securityPolicy: this.securityPolicy.name } : {}),
               ...(signIn ? { iap: { enabled: true, clientID: signIn.clientId, oauth2ClientSecret: { name: iapSecretName } } } : {}),
             },

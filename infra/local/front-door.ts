@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KioskConfig, portalSignIn, portalSourceRanges } from "../config";
 import { platformNamespace } from "../platform/kubernetes";
 import { platformNamespaces } from "../platform/namespaces";
-import { gatewayApiGroup, portalGatewayName, portalRequestTimeout } from "../platform/front-door";
+import { gatewayApiGroup, gatewayClass, portalGatewayName, portalRequestSeconds } from "../platform/front-door";
 import { kioskNamespace } from "../kiosk-contract";
 import { dependencyList, FrontDoor, FrontDoorImplementation, PortalAttachment, PortalEndpoint } from "../seam";
 import { controlPlaneCallbackPorts, hookJobResources, pinnedChart, upstreamChart, upstreamCharts } from "../upstream-charts";
@@ -78,12 +78,7 @@ export class LocalFrontDoor extends pulumi.ComponentResource implements FrontDoo
         },
         { parent: this, dependsOn: [namespace, crds] },
       );
-      const gatewayClass = new k8s.apiextensions.CustomResource(
-        `${name}-gateway-class`,
-        { apiVersion: `${gatewayApiGroup}/v1`, kind: "GatewayClass", metadata: { name: envoyGatewayClassName }, spec: { controllerName: envoyGatewayControllerName } },
-        { parent: this, dependsOn: [controller] },
-      );
-      this.dependencies.push(controller, gatewayClass);
+      this.dependencies.push(controller, gatewayClass(`${name}-gateway-class`, envoyGatewayClassName, envoyGatewayControllerName, { parent: this, dependsOn: [controller] }));
     }
     if (config.components.tls) this.dependencies.push(...certManager(name, config, this, gatewayApiCrds));
     this.registerOutputs({});
@@ -157,7 +152,7 @@ export class LocalFrontDoor extends pulumi.ComponentResource implements FrontDoo
       ...(https ? { https, httpsRedirectPort: localNodePorts.https } : {}),
       routeFilters: [],
       // Envoy's route timeout (15 s by default) runs from the end of the request to the end of the response.
-      routeTimeouts: { request: portalRequestTimeout },
+      routeTimeouts: { request: `${portalRequestSeconds}s` },
       resources,
       url: () => pulumi.output(origin),
     };

@@ -16,11 +16,16 @@ export const gatewayApiGroup = "gateway.networking.k8s.io";
 export const portalGatewayName = "portal";
 export const portalRouteName = "portal";
 /**
- * How long the portal may take to answer one request, where the implementation takes it from the route:
- * an upload of the largest accepted size (maxUploadSize) over a slow link, and the frontend's copy of it
- * to the bucket.
+ * How long one request to the portal may take: an upload of the largest accepted size (maxUploadSize) over
+ * a slow link, and the frontend's copy of it to the bucket. Each implementation gets it where it takes it
+ * (GKE's backend timeout, the ALB's idle timeout, the HTTPRoute's request timeout on Envoy Gateway).
  */
-export const portalRequestTimeout = "3600s";
+export const portalRequestSeconds = 3600;
+
+/** A GatewayClass served by `controllerName` (the AWS Load Balancer Controller's, Envoy Gateway's). */
+export function gatewayClass(name: string, className: string, controllerName: string, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(name, { apiVersion: `${gatewayApiGroup}/v1`, kind: "GatewayClass", metadata: { name: className }, spec: { controllerName } }, opts);
+}
 
 /**
  * The portal's front door: one Gateway with an HTTP listener (and an HTTPS one when the portal has a
@@ -29,8 +34,6 @@ export const portalRequestTimeout = "3600s";
  */
 export class PortalFrontDoor extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
-  readonly gateway: k8s.apiextensions.CustomResource;
-  readonly route: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: PortalFrontDoorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiosk:platform:PortalFrontDoor", name, {}, opts);
@@ -54,7 +57,7 @@ export class PortalFrontDoor extends pulumi.ComponentResource {
     if (attachment.https) {
       listeners.push({ name: "https", protocol: "HTTPS", port: 443, ...hostname, ...(attachment.https.tls ? { tls: attachment.https.tls } : {}), allowedRoutes: sameNamespace });
     }
-    this.gateway = new k8s.apiextensions.CustomResource(
+    const gateway = new k8s.apiextensions.CustomResource(
       `${name}-gateway`,
       {
         apiVersion: `${gatewayApiGroup}/v1`,
@@ -73,7 +76,7 @@ export class PortalFrontDoor extends pulumi.ComponentResource {
     );
     const parent = (sectionName: string) => ({ group: gatewayApiGroup, kind: "Gateway", name: portalGatewayName, sectionName });
     const hostnames = config.domain !== undefined ? { hostnames: [config.domain] } : {};
-    this.route = new k8s.apiextensions.CustomResource(
+    new k8s.apiextensions.CustomResource(
       `${name}-route`,
       {
         apiVersion: `${gatewayApiGroup}/v1`,
@@ -86,13 +89,13 @@ export class PortalFrontDoor extends pulumi.ComponentResource {
             {
               matches: [{ path: { type: "PathPrefix", value: "/" } }],
               ...(attachment.routeFilters.length > 0 ? { filters: attachment.routeFilters } : {}),
-              backendRefs: [{ kind: "Service", name: frontendService.name, port: frontendService.port }],
+              backendRefs: [{ kind: "Service", name: endpoint.service.name, port: endpoint.service.port }],
               ...(attachment.routeTimeouts ? { timeouts: attachment.routeTimeouts } : {}),
             },
           ],
         },
       },
-      { parent: this, dependsOn: [this.gateway, ...attachment.resources] },
+      { parent: this, dependsOn: [gateway, ...attachment.resources] },
     );
     if (attachment.https) {
       new k8s.apiextensions.CustomResource(
@@ -107,10 +110,10 @@ export class PortalFrontDoor extends pulumi.ComponentResource {
             rules: [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301, ...(attachment.httpsRedirectPort ? { port: attachment.httpsRedirectPort } : {}) } }] }],
           },
         },
-        { parent: this, dependsOn: [this.gateway] },
+        { parent: this, dependsOn: [gateway] },
       );
     }
-    this.url = attachment.url(this.gateway);
+    this.url = attachment.url(gateway);
     this.registerOutputs({ url: this.url });
   }
 }
